@@ -118,6 +118,7 @@ type Customer struct {
 	Connection string     // the connection that supplies it, if any
 	Pipe       string     // the pipe that supplies it, if no connection
 	Geom       *orb.Point // nil when the feature has null geometry
+	Z          []float64  // nil or one value
 	Name       string
 	Address    string
 	Phone      string

@@ -1,0 +1,741 @@
+package gis
+
+import (
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// Network is the immutable in-memory graph of a water network, assembled
+// from a Topology. Pipes are cut into pieces at their valves and tees;
+// pieces meet at vertices (junctions, or points inside a pipe beside a
+// valve); a valve joins the vertices on its two sides. Pieces joined
+// without passing a valve form base segments, the smallest parts a crew can
+// isolate. A Network is safe for concurrent use by any number of goroutines.
+type Network struct {
+	Topo    *Topology
+	Version int64 // network version it was loaded at (set by the loader)
+
+	pipeByID  map[string]int32
+	valveByID map[string]int32
+
+	nVert int32
+	// pieces
+	pieceA, pieceB     []int32
+	piecePipe          []int32
+	pieceFrom, pieceTo []float64
+	pipePieceOff       []int32 // pieces of pipe p: pipePieceOff[p] .. pipePieceOff[p+1]
+	pieceSeg           []int32
+
+	valveA, valveB []int32 // vertices beside each valve (-1 when it takes no part)
+	valveSegA      []int32
+	valveSegB      []int32
+
+	nSeg                   int32
+	segPieceOff, segPieces []int32
+	segConnOff, segConns   []int32
+	segCustOff, segCusts   []int32
+	segHydOff, segHyds     []int32
+	segValveOff, segValves []int32 // valves with a side in the segment (not loops)
+	segSources             []int32 // source segments (sorted, unique)
+	pipeCustOff, pipeCusts []int32 // pipe-level customers per pipe
+
+	normal *State
+
+	scratch sync.Pool
+}
+
+// naturalLess orders ids the way series valves are ordered: all-digit ids
+// numerically, before the others; the others in plain string order.
+func naturalLess(a, b string) bool {
+	da, db := allDigits(a), allDigits(b)
+	switch {
+	case da && db:
+		if len(trimZeros(a)) != len(trimZeros(b)) {
+			return len(trimZeros(a)) < len(trimZeros(b))
+		}
+		if trimZeros(a) != trimZeros(b) {
+			return trimZeros(a) < trimZeros(b)
+		}
+		return a < b
+	case da:
+		return true
+	case db:
+		return false
+	}
+	return a < b
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func trimZeros(s string) string {
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	return s
+}
+
+// csr builds a compressed adjacency from (key, value) pairs.
+func csr(n int, keys, vals []int32) (off, out []int32) {
+	off = make([]int32, n+1)
+	for _, k := range keys {
+		off[k+1]++
+	}
+	for i := 0; i < n; i++ {
+		off[i+1] += off[i]
+	}
+	out = make([]int32, len(keys))
+	pos := append([]int32(nil), off[:n]...)
+	for i, k := range keys {
+		out[pos[k]] = vals[i]
+		pos[k]++
+	}
+	return off, out
+}
+
+// NewNetwork assembles the graph of t. It does not copy t.
+func NewNetwork(t *Topology) *Network {
+	n := &Network{Topo: t}
+	np := len(t.PipeID)
+	n.pipeByID = make(map[string]int32, np)
+	for i, id := range t.PipeID {
+		n.pipeByID[id] = int32(i)
+	}
+	n.valveByID = make(map[string]int32, len(t.ValveID))
+	for i, id := range t.ValveID {
+		n.valveByID[id] = int32(i)
+	}
+	n.nVert = int32(len(t.NodeXY) / 2)
+	newVert := func() int32 { n.nVert++; return n.nVert - 1 }
+
+	// Cut events per pipe: tees and valves.
+	type event struct {
+		s     float64
+		tee   bool
+		ref   int32 // node of a tee, or valve index
+		valID string
+	}
+	var evKeys, evVals []int32
+	for i, p := range t.TeePipe {
+		evKeys = append(evKeys, p)
+		evVals = append(evVals, int32(i))
+	}
+	nTee := int32(len(t.TeePipe))
+	for i, p := range t.ValvePipe {
+		if p >= 0 {
+			evKeys = append(evKeys, p)
+			evVals = append(evVals, nTee+int32(i))
+		}
+	}
+	evOff, evList := csr(np, evKeys, evVals)
+
+	n.valveA = make([]int32, len(t.ValveID))
+	n.valveB = make([]int32, len(t.ValveID))
+	for i := range n.valveA {
+		n.valveA[i], n.valveB[i] = -1, -1
+	}
+	n.pipePieceOff = make([]int32, np+1)
+	addPiece := func(p, a, b int32, from, to float64) {
+		n.pieceA = append(n.pieceA, a)
+		n.pieceB = append(n.pieceB, b)
+		n.piecePipe = append(n.piecePipe, p)
+		n.pieceFrom = append(n.pieceFrom, from)
+		n.pieceTo = append(n.pieceTo, to)
+	}
+	var evs []event
+	for p := 0; p < np; p++ {
+		n.pipePieceOff[p] = int32(len(n.pieceA))
+		if !t.PipeInService[p] || t.PipeFrom[p] < 0 {
+			continue
+		}
+		evs = evs[:0]
+		for _, e := range evList[evOff[p]:evOff[p+1]] {
+			if e < nTee {
+				evs = append(evs, event{s: t.TeeS[e], tee: true, ref: t.TeeNode[e]})
+			} else {
+				v := e - nTee
+				evs = append(evs, event{s: t.ValveS[v], ref: v, valID: t.ValveID[v]})
+			}
+		}
+		sort.Slice(evs, func(a, b int) bool {
+			ea, eb := evs[a], evs[b]
+			if ea.s != eb.s {
+				return ea.s < eb.s
+			}
+			if ea.tee != eb.tee {
+				return ea.tee // the tee is on the start side
+			}
+			if ea.tee {
+				return ea.ref < eb.ref
+			}
+			return naturalLess(ea.valID, eb.valID)
+		})
+		L := t.PipeLen[p]
+		cur, pos := t.PipeFrom[p], 0.0
+		ended := false
+		for k, e := range evs {
+			if e.tee {
+				addPiece(int32(p), cur, e.ref, pos, e.s)
+				cur, pos = e.ref, e.s
+				continue
+			}
+			if e.s > pos {
+				a := newVert()
+				addPiece(int32(p), cur, a, pos, e.s)
+				cur, pos = a, e.s
+			}
+			var b int32
+			if e.s >= L && k == len(evs)-1 {
+				b, ended = t.PipeTo[p], true
+			} else {
+				b = newVert()
+			}
+			n.valveA[e.ref], n.valveB[e.ref] = cur, b
+			cur = b
+		}
+		if !ended {
+			addPiece(int32(p), cur, t.PipeTo[p], pos, L)
+		}
+	}
+	n.pipePieceOff[np] = int32(len(n.pieceA))
+
+	// Base segments: vertices joined by pieces.
+	uf := newUnionFind(int(n.nVert))
+	for i := range n.pieceA {
+		uf.union(n.pieceA[i], n.pieceB[i])
+	}
+	segOfVert := make([]int32, n.nVert)
+	for i := range segOfVert {
+		segOfVert[i] = -1
+	}
+	for v := int32(0); v < n.nVert; v++ {
+		r := uf.find(v)
+		if segOfVert[r] < 0 {
+			segOfVert[r] = n.nSeg
+			n.nSeg++
+		}
+		segOfVert[v] = segOfVert[r]
+	}
+	n.pieceSeg = make([]int32, len(n.pieceA))
+	pieceIdx := make([]int32, len(n.pieceA))
+	for i := range n.pieceA {
+		n.pieceSeg[i] = segOfVert[n.pieceA[i]]
+		pieceIdx[i] = int32(i)
+	}
+	n.segPieceOff, n.segPieces = csr(int(n.nSeg), n.pieceSeg, pieceIdx)
+
+	n.valveSegA = make([]int32, len(t.ValveID))
+	n.valveSegB = make([]int32, len(t.ValveID))
+	var vk, vv []int32
+	for i := range t.ValveID {
+		n.valveSegA[i], n.valveSegB[i] = -1, -1
+		if n.valveA[i] < 0 {
+			continue
+		}
+		a, b := segOfVert[n.valveA[i]], segOfVert[n.valveB[i]]
+		n.valveSegA[i], n.valveSegB[i] = a, b
+		if a != b {
+			vk = append(vk, a, b)
+			vv = append(vv, int32(i), int32(i))
+		}
+	}
+	n.segValveOff, n.segValves = csr(int(n.nSeg), vk, vv)
+
+	// Items onto the pieces that hold them.
+	itemCSR := func(pipes []int32, ss []float64) (off, out []int32) {
+		var keys, vals []int32
+		for i, p := range pipes {
+			if p < 0 {
+				continue
+			}
+			if pc := n.locate(p, ss[i]); pc >= 0 {
+				keys = append(keys, n.pieceSeg[pc])
+				vals = append(vals, int32(i))
+			}
+		}
+		return csr(int(n.nSeg), keys, vals)
+	}
+	n.segConnOff, n.segConns = itemCSR(t.ConnPipe, t.ConnS)
+	n.segHydOff, n.segHyds = itemCSR(t.HydrantPipe, t.HydrantS)
+	var ck, cv, pk, pv []int32
+	for i, p := range t.CustPipe {
+		if p < 0 {
+			continue
+		}
+		if t.CustPipeLevel[i] {
+			pk = append(pk, p)
+			pv = append(pv, int32(i))
+		} else if pc := n.locate(p, t.CustS[i]); pc >= 0 {
+			ck = append(ck, n.pieceSeg[pc])
+			cv = append(cv, int32(i))
+		}
+	}
+	n.segCustOff, n.segCusts = csr(int(n.nSeg), ck, cv)
+	n.pipeCustOff, n.pipeCusts = csr(np, pk, pv)
+	seen := make(map[int32]bool)
+	for i, p := range t.SourcePipe {
+		if p < 0 {
+			continue
+		}
+		if pc := n.locate(p, t.SourceS[i]); pc >= 0 && !seen[n.pieceSeg[pc]] {
+			seen[n.pieceSeg[pc]] = true
+			n.segSources = append(n.segSources, n.pieceSeg[pc])
+		}
+	}
+	sort.Slice(n.segSources, func(a, b int) bool { return n.segSources[a] < n.segSources[b] })
+	n.normal = n.newState(nil)
+	return n
+}
+
+// locate returns the piece of pipe p holding distance s: the first piece
+// (from the pipe's start) whose range contains s; -1 if p has no pieces.
+func (n *Network) locate(p int32, s float64) int32 {
+	lo, hi := n.pipePieceOff[p], n.pipePieceOff[p+1]
+	if lo == hi {
+		return -1
+	}
+	k := sort.Search(int(hi-lo), func(i int) bool { return n.pieceTo[lo+int32(i)] >= s })
+	if k == int(hi-lo) {
+		k--
+	}
+	return lo + int32(k)
+}
+
+// PipeIndex returns the index of the pipe with the given id.
+func (n *Network) PipeIndex(id string) (int32, bool) {
+	i, ok := n.pipeByID[id]
+	return i, ok
+}
+
+// ValveIndex returns the index of the valve with the given id.
+func (n *Network) ValveIndex(id string) (int32, bool) {
+	i, ok := n.valveByID[id]
+	return i, ok
+}
+
+// NumSegments is the number of base (valve-bounded) segments.
+func (n *Network) NumSegments() int { return int(n.nSeg) }
+
+// NumPieces is the number of pipe pieces.
+func (n *Network) NumPieces() int { return len(n.pieceA) }
+
+// State is the network with a given set of valves held closed (by active
+// repair jobs) on top of their normal positions. It caches which segments
+// have water and a spanning forest from the sources that makes isolation
+// queries local. A State is immutable and safe for concurrent use.
+type State struct {
+	net    *Network
+	closed []bool // held closed, per valve; nil = none
+	reach  []bool // segment has a path to a source
+	pre    []int32
+	post   []int32 // subtree of s in the forest: pre[s] <= pre[u] < post[s]
+}
+
+// Normal is the state with no valve held closed.
+func (n *Network) Normal() *State { return n.normal }
+
+// WithClosed returns the state with the given valves (indices) held closed.
+func (n *Network) WithClosed(valves []int32) *State {
+	if len(valves) == 0 {
+		return n.normal
+	}
+	closed := make([]bool, len(n.Topo.ValveID))
+	for _, v := range valves {
+		closed[v] = true
+	}
+	return n.newState(closed)
+}
+
+// passes reports whether valve v lets water through in state closed.
+func (n *Network) passes(v int32, closed []bool) bool {
+	return n.Topo.ValveOpen[v] && (closed == nil || !closed[v])
+}
+
+func (n *Network) newState(closed []bool) *State {
+	st := &State{net: n, closed: closed}
+	ns := n.nSeg
+	st.reach = make([]bool, ns)
+	parent := make([]int32, ns)
+	for i := range parent {
+		parent[i] = -1
+	}
+	queue := make([]int32, 0, ns)
+	for _, s := range n.segSources {
+		st.reach[s] = true
+		queue = append(queue, s)
+	}
+	for h := 0; h < len(queue); h++ {
+		s := queue[h]
+		for _, v := range n.segValves[n.segValveOff[s]:n.segValveOff[s+1]] {
+			if !n.passes(v, closed) {
+				continue
+			}
+			o := n.valveSegA[v]
+			if o == s {
+				o = n.valveSegB[v]
+			}
+			if !st.reach[o] {
+				st.reach[o] = true
+				parent[o] = s
+				queue = append(queue, o)
+			}
+		}
+	}
+	// Pre/post numbering of the BFS forest (children CSR, iterative DFS).
+	var ck, cv []int32
+	for s := int32(0); s < ns; s++ {
+		if parent[s] >= 0 {
+			ck = append(ck, parent[s])
+			cv = append(cv, s)
+		}
+	}
+	coff, child := csr(int(ns), ck, cv)
+	st.pre = make([]int32, ns)
+	st.post = make([]int32, ns)
+	for i := range st.pre {
+		st.pre[i] = -1
+	}
+	counter := int32(0)
+	type frame struct{ s, next int32 }
+	var stack []frame
+	for _, root := range n.segSources {
+		stack = append(stack[:0], frame{root, coff[root]})
+		st.pre[root] = counter
+		counter++
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			if f.next < coff[f.s+1] {
+				c := child[f.next]
+				f.next++
+				st.pre[c] = counter
+				counter++
+				stack = append(stack, frame{c, coff[c]})
+				continue
+			}
+			st.post[f.s] = counter
+			stack = stack[:len(stack)-1]
+		}
+	}
+	return st
+}
+
+// scratch holds per-query marks, stamped with a generation so they need no
+// clearing between queries.
+type scratch struct {
+	gen      uint32
+	segMark  []uint32 // == gen: in the segment
+	segStat  []uint32 // generation of segState
+	segState []uint8
+	pipeMark []uint32
+	pipeGen  uint32
+}
+
+const (
+	stUnknown uint8 = iota
+	stSafe
+	stIsolated
+)
+
+func (n *Network) getScratch() *scratch {
+	if s, ok := n.scratch.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{
+		segMark:  make([]uint32, n.nSeg),
+		segStat:  make([]uint32, n.nSeg),
+		segState: make([]uint8, n.nSeg),
+		pipeMark: make([]uint32, len(n.Topo.PipeID)),
+	}
+}
+
+// Leak is where a leak is and which valves fail when operated.
+type Leak struct {
+	Pipe   int32
+	S      float64 // distance along the pipe
+	Failed []int32 // valves named failed (indices)
+}
+
+// Plan is the answer to "isolate this leak", in indices. Lists are in no
+// particular order; Render sorts them.
+type Plan struct {
+	Segments         []int32 // base segments drained (the leak's segment, grown)
+	Unintended       []int32 // base segments cut off from every source
+	ToClose          []int32
+	DrySide          []int32
+	AlreadyClosed    []int32
+	FailedValves     []int32
+	SegmentPipes     []int32
+	UnintendedPipes  []int32
+	Connections      []int32
+	Customers        []int32
+	Hydrants         []int32
+	Households       int64
+	SegmentLength    float64
+	UnintendedLength float64
+	// FarSide maps each valve to close (by position in ToClose) to the
+	// segment on its far side.
+	FarSide []int32
+}
+
+// Isolate plans the shutoff of a leak in this state, exactly as
+// network-geojson.md ("Shutoff semantics") defines it. The leak's pipe must
+// be in service (callers check; an out-of-service pipe yields an empty plan).
+func (st *State) Isolate(l Leak) Plan {
+	n := st.net
+	var p Plan
+	if l.Pipe < 0 || int(l.Pipe) >= len(n.Topo.PipeID) {
+		return p
+	}
+	pc := n.locate(l.Pipe, l.S)
+	if pc < 0 {
+		return p
+	}
+	sc := n.getScratch()
+	defer n.scratch.Put(sc)
+	sc.gen++
+	if sc.gen == 0 { // wrapped: clear
+		clear(sc.segMark)
+		clear(sc.segStat)
+		sc.gen = 1
+	}
+	gen := sc.gen
+	failed := func(v int32) bool {
+		for _, f := range l.Failed {
+			if f == v {
+				return true
+			}
+		}
+		return false
+	}
+	other := func(v, s int32) int32 {
+		if n.valveSegA[v] == s {
+			return n.valveSegB[v]
+		}
+		return n.valveSegA[v]
+	}
+	seg0 := n.pieceSeg[pc]
+	X := []int32{seg0}
+	sc.segMark[seg0] = gen
+	// Grow in rounds through boundary valves that cannot close.
+	for {
+		var grow []int32
+		for _, s := range X {
+			for _, v := range n.segValves[n.segValveOff[s]:n.segValveOff[s+1]] {
+				o := other(v, s)
+				if sc.segMark[o] == gen {
+					continue
+				}
+				if n.passes(v, st.closed) && (!n.Topo.ValveOperable[v] || failed(v)) {
+					grow = append(grow, v)
+				}
+			}
+		}
+		if len(grow) == 0 {
+			break
+		}
+		for _, v := range grow {
+			p.FailedValves = append(p.FailedValves, v)
+			a, b := n.valveSegA[v], n.valveSegB[v]
+			for _, s := range [2]int32{a, b} {
+				if sc.segMark[s] != gen {
+					sc.segMark[s] = gen
+					X = append(X, s)
+				}
+			}
+		}
+	}
+	p.Segments = X
+	// clean: u's path to a source in the forest avoids X.
+	clean := func(u int32) bool {
+		if !st.reach[u] {
+			return false
+		}
+		pu := st.pre[u]
+		for _, x := range X {
+			if px := st.pre[x]; px >= 0 && px <= pu && pu < st.post[x] {
+				return false
+			}
+		}
+		return true
+	}
+	var bfs []int32
+	// safe reports whether segment f (outside X) still has water once X is
+	// drained; isolated components it finds are added to p.Unintended.
+	safe := func(f int32) bool {
+		if !st.reach[f] {
+			return false
+		}
+		if sc.segStat[f] == gen {
+			return sc.segState[f] == stSafe
+		}
+		bfs = append(bfs[:0], f)
+		sc.segStat[f], sc.segState[f] = gen, stUnknown
+		found := false
+		for h := 0; h < len(bfs) && !found; h++ {
+			u := bfs[h]
+			if clean(u) {
+				found = true
+				break
+			}
+			for _, v := range n.segValves[n.segValveOff[u]:n.segValveOff[u+1]] {
+				if !n.passes(v, st.closed) {
+					continue
+				}
+				o := other(v, u)
+				if sc.segMark[o] == gen {
+					continue
+				}
+				if sc.segStat[o] == gen {
+					if sc.segState[o] == stSafe {
+						found = true
+						break
+					}
+					continue
+				}
+				sc.segStat[o], sc.segState[o] = gen, stUnknown
+				bfs = append(bfs, o)
+			}
+		}
+		state := stIsolated
+		if found {
+			state = stSafe
+		}
+		for _, u := range bfs {
+			sc.segState[u] = state
+		}
+		if !found {
+			p.Unintended = append(p.Unintended, bfs...)
+		}
+		return found
+	}
+	for _, s := range X {
+		for _, v := range n.segValves[n.segValveOff[s]:n.segValveOff[s+1]] {
+			o := other(v, s)
+			if sc.segMark[o] == gen {
+				continue
+			}
+			if !n.passes(v, st.closed) {
+				p.AlreadyClosed = append(p.AlreadyClosed, v)
+			} else if safe(o) {
+				p.ToClose = append(p.ToClose, v)
+				p.FarSide = append(p.FarSide, o)
+			} else {
+				p.DrySide = append(p.DrySide, v)
+			}
+		}
+	}
+	// What is without water.
+	sc.pipeGen++
+	if sc.pipeGen == 0 {
+		clear(sc.pipeMark)
+		sc.pipeGen = 1
+	}
+	pg := sc.pipeGen
+	t := n.Topo
+	collect := func(segs []int32, pipes *[]int32, length *float64) {
+		// pipes with a positive-length piece in segs (dedup per list)
+		start := len(*pipes)
+		_ = start
+		for _, s := range segs {
+			for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
+				l := n.pieceTo[pc] - n.pieceFrom[pc]
+				*length += l
+				if l > 0 {
+					*pipes = append(*pipes, n.piecePipe[pc])
+				}
+			}
+			p.Connections = append(p.Connections, n.segConns[n.segConnOff[s]:n.segConnOff[s+1]]...)
+			p.Hydrants = append(p.Hydrants, n.segHyds[n.segHydOff[s]:n.segHydOff[s+1]]...)
+			for _, c := range n.segCusts[n.segCustOff[s]:n.segCustOff[s+1]] {
+				p.Customers = append(p.Customers, c)
+				p.Households += int64(t.CustHouseholds[c])
+			}
+		}
+	}
+	collect(X, &p.SegmentPipes, &p.SegmentLength)
+	collect(p.Unintended, &p.UnintendedPipes, &p.UnintendedLength)
+	p.SegmentPipes = dedup(p.SegmentPipes)
+	p.UnintendedPipes = dedup(p.UnintendedPipes)
+	// Pipe-level customers: affected when any piece of their pipe is.
+	for _, list := range [2][]int32{p.SegmentPipes, p.UnintendedPipes} {
+		for _, q := range list {
+			if sc.pipeMark[q] == pg {
+				continue
+			}
+			sc.pipeMark[q] = pg
+			for _, c := range n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]] {
+				p.Customers = append(p.Customers, c)
+				p.Households += int64(t.CustHouseholds[c])
+			}
+		}
+	}
+	return p
+}
+
+func dedup(xs []int32) []int32 {
+	if len(xs) < 2 {
+		return xs
+	}
+	sort.Slice(xs, func(a, b int) bool { return xs[a] < xs[b] })
+	out := xs[:1]
+	for _, x := range xs[1:] {
+		if x != out[len(out)-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// itoa is a small helper for messages.
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// Piece is a stretch of a pipe: From and To are distances along it.
+type Piece struct {
+	Pipe     int32
+	From, To float64
+}
+
+// Pieces returns the positive-length pieces of the given base segments.
+func (n *Network) Pieces(segs []int32) []Piece {
+	var out []Piece
+	for _, s := range segs {
+		for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
+			if n.pieceTo[pc] > n.pieceFrom[pc] {
+				out = append(out, Piece{Pipe: n.piecePipe[pc], From: n.pieceFrom[pc], To: n.pieceTo[pc]})
+			}
+		}
+	}
+	return out
+}
+
+// ValvePoint is where valve v sits (on its pipe, or its own point when it
+// takes no part: then ok is false).
+func (n *Network) ValvePoint(v int32) (x, y float64, ok bool) {
+	t := n.Topo
+	if t.ValvePipe[v] < 0 {
+		return 0, 0, false
+	}
+	p := PointAt(t.PipeLine(int(t.ValvePipe[v])), t.ValveS[v])
+	return p[0], p[1], true
+}
+
+// SegmentPipes returns the pipes with a positive-length piece in segment s.
+func (n *Network) SegmentPipes(s int32) []int32 {
+	var out []int32
+	for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
+		if n.pieceTo[pc] > n.pieceFrom[pc] {
+			out = append(out, n.piecePipe[pc])
+		}
+	}
+	return dedup(out)
+}

@@ -1,0 +1,74 @@
+package gis
+
+import (
+	"math"
+	"sort"
+)
+
+// Result is a Plan rendered with ids, in the field names of the shutoff API
+// and `waterline shutoff --json`. Id lists are sorted (natural order: numeric
+// ids numerically, before the others).
+type Result struct {
+	ValvesToClose       []string `json:"valves_to_close"`
+	ValvesDrySide       []string `json:"valves_dry_side"`
+	ValvesAlreadyClosed []string `json:"valves_already_closed"`
+	ValvesFailed        []string `json:"valves_failed"`
+	SegmentPipes        []string `json:"segment_pipes"`
+	UnintendedPipes     []string `json:"unintended_pipes"`
+	Connections         []string `json:"connections"`
+	Customers           []string `json:"customers"`
+	CriticalCustomers   []string `json:"critical_customers"`
+	Hydrants            []string `json:"hydrants"`
+	Households          int64    `json:"households"`
+	LengthM             float64  `json:"length_m"`
+	SegmentLengthM      float64  `json:"segment_length_m"`
+	UnintendedLengthM   float64  `json:"unintended_length_m"`
+}
+
+// SortIDs sorts ids in natural order (see naturalLess) in place.
+func SortIDs(ids []string) {
+	sort.Slice(ids, func(a, b int) bool { return naturalLess(ids[a], ids[b]) })
+}
+
+func names(all []string, idx []int32) []string {
+	out := make([]string, 0, len(idx))
+	seen := make(map[int32]bool, len(idx))
+	for _, i := range idx {
+		if !seen[i] {
+			seen[i] = true
+			out = append(out, all[i])
+		}
+	}
+	SortIDs(out)
+	return out
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// Render turns a plan into ids.
+func (n *Network) Render(p Plan) Result {
+	t := n.Topo
+	r := Result{
+		ValvesToClose:       names(t.ValveID, p.ToClose),
+		ValvesDrySide:       names(t.ValveID, p.DrySide),
+		ValvesAlreadyClosed: names(t.ValveID, p.AlreadyClosed),
+		ValvesFailed:        names(t.ValveID, p.FailedValves),
+		SegmentPipes:        names(t.PipeID, p.SegmentPipes),
+		UnintendedPipes:     names(t.PipeID, p.UnintendedPipes),
+		Connections:         names(t.ConnID, p.Connections),
+		Customers:           names(t.CustID, p.Customers),
+		Hydrants:            names(t.HydrantID, p.Hydrants),
+		Households:          p.Households,
+		LengthM:             round3(p.SegmentLength + p.UnintendedLength),
+		SegmentLengthM:      round3(p.SegmentLength),
+		UnintendedLengthM:   round3(p.UnintendedLength),
+	}
+	var crit []int32
+	for _, c := range p.Customers {
+		if t.CustCritical[c] {
+			crit = append(crit, c)
+		}
+	}
+	r.CriticalCustomers = names(t.CustID, crit)
+	return r
+}

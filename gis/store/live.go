@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/waterline-gis/waterline/gis"
+)
+
+// Live keeps the current in-memory Network of the store, published through
+// an atomic pointer: readers never wait for a reload. It reloads when the
+// network version changes — announced on NotifyChannel by any replica's
+// import, and checked every PollEvery as a backstop.
+type Live struct {
+	st        *Store
+	cur       atomic.Pointer[gis.Network]
+	mu        sync.Mutex // serialises reloads
+	PollEvery time.Duration
+	// OnReload, if set, is called after a new network is published.
+	OnReload func(n *gis.Network)
+}
+
+// NewLive returns a Live for st; call Reload or Run to load the network.
+func NewLive(st *Store) *Live {
+	return &Live{st: st, PollEvery: 30 * time.Second}
+}
+
+// Network returns the current network, or nil before the first load.
+func (l *Live) Network() *gis.Network { return l.cur.Load() }
+
+// Reload loads the network if the stored version differs from the
+// published one (or nothing is published yet).
+func (l *Live) Reload(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, err := l.st.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if cur := l.cur.Load(); cur != nil && cur.Version == v {
+		return nil
+	}
+	start := time.Now()
+	topo, v, err := l.st.LoadTopology(ctx)
+	if err != nil {
+		return err
+	}
+	n := gis.NewNetwork(topo)
+	n.Version = v
+	l.cur.Store(n)
+	l.st.log.Info("network loaded", "version", v, "pipes", len(topo.PipeID), "segments", n.NumSegments(), "elapsed", time.Since(start))
+	if l.OnReload != nil {
+		l.OnReload(n)
+	}
+	return nil
+}
+
+// Run listens for network changes until ctx ends, reloading on each; it
+// reconnects after errors. It returns ctx's error.
+func (l *Live) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if err := l.listen(ctx); err != nil && ctx.Err() == nil {
+			l.st.log.Warn("network listener failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+func (l *Live) listen(ctx context.Context) error {
+	conn, err := l.st.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: listen: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
+		return fmt.Errorf("store: listen: %w", err)
+	}
+	if err := l.Reload(ctx); err != nil {
+		return err
+	}
+	for {
+		wctx, cancel := context.WithTimeout(ctx, l.PollEvery)
+		_, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && wctx.Err() == nil {
+			conn.Conn().Close(context.Background()) //nolint:errcheck // broken: drop it
+			return fmt.Errorf("store: wait for notification: %w", err)
+		}
+		if err := l.Reload(ctx); err != nil {
+			return err
+		}
+	}
+}

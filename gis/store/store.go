@@ -1,0 +1,204 @@
+// Package store keeps the network in PostGIS: it connects, imports a
+// Dataset in one transaction (transforming it into the storage CRS and
+// resolving its topology), exports it back, and loads the Topology the
+// in-memory graph is assembled from.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waterline-gis/waterline/gis"
+)
+
+// NotifyChannel is the LISTEN/NOTIFY channel on which a committed network
+// change is announced (payload: the new version).
+const NotifyChannel = "waterline_network"
+
+// writeLock is the advisory lock held while the network is written.
+const writeLock = 0x57_61_74_65_72_32
+
+// Connect opens a pool to url, registers PostGIS's geometry type so that
+// EWKB values can be sent and received in binary, and pings the server
+// within timeout.
+func Connect(ctx context.Context, url string, timeout time.Duration) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = "120s"
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		var oid uint32
+		err := c.QueryRow(ctx, "SELECT oid FROM pg_type WHERE typname = 'geometry'").Scan(&oid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // PostGIS not installed yet: migrations will add it
+		}
+		if err != nil {
+			return err
+		}
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: oid, Codec: pgtype.ByteaCodec{}})
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(pctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", cfg.ConnConfig.Host, err)
+	}
+	return pool, nil
+}
+
+// Store is the network in PostGIS. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	srid   int
+	grades gis.GradeRules
+	log    *slog.Logger
+}
+
+// New returns a Store on pool, storing geometry in EPSG:srid and grading
+// pipes by grades.
+func New(pool *pgxpool.Pool, srid int, grades gis.GradeRules, log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{pool: pool, srid: srid, grades: grades, log: log}
+}
+
+// SRID is the storage CRS.
+func (s *Store) SRID() int { return s.srid }
+
+// Pool is the underlying connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Version returns the current network version.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.pool.QueryRow(ctx, "SELECT version FROM network_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: read network version: %w", err)
+	}
+	return v, nil
+}
+
+// CRSError says a CRS is unknown or cannot be used.
+type CRSError struct{ Msg string }
+
+func (e *CRSError) Error() string { return "store: " + e.Msg }
+
+// Transform converts every coordinate of ds into the storage CRS, in
+// PostGIS (PROJ), and sets ds.SRID accordingly. It fails with *CRSError
+// when the source CRS is unknown or gives coordinates that are not finite.
+func (s *Store) Transform(ctx context.Context, ds *gis.Dataset) error {
+	if ds.SRID == s.srid && ds.Proj == "" {
+		return nil
+	}
+	if ds.SRID == 0 && ds.Proj == "" {
+		return &CRSError{Msg: "the data names no CRS; pass --crs EPSG:N"}
+	}
+	if ds.SRID != 0 {
+		var known bool
+		if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)", ds.SRID).Scan(&known); err != nil {
+			return fmt.Errorf("store: check CRS: %w", err)
+		}
+		if !known {
+			return &CRSError{Msg: fmt.Sprintf("CRS EPSG:%d is not known to PROJ/PostGIS", ds.SRID)}
+		}
+	}
+	// Gather every coordinate, transform in one round trip, scatter back.
+	var xs, ys []float64
+	visit(ds, func(p *[2]float64) { xs = append(xs, p[0]); ys = append(ys, p[1]) })
+	if len(xs) == 0 {
+		ds.SRID, ds.Proj = s.srid, ""
+		return nil
+	}
+	var q string
+	args := []any{xs, ys}
+	if ds.SRID != 0 {
+		q = `SELECT array_agg(ST_X(g) ORDER BY i), array_agg(ST_Y(g) ORDER BY i) FROM (
+			SELECT i, ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $3::int), $4::int) AS g
+			FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, i)) t`
+		args = append(args, ds.SRID, s.srid)
+	} else {
+		q = `SELECT array_agg(ST_X(g) ORDER BY i), array_agg(ST_Y(g) ORDER BY i) FROM (
+			SELECT i, ST_Transform(ST_MakePoint(x, y), $3::text, $4::int) AS g
+			FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, i)) t`
+		args = append(args, ds.Proj, s.srid)
+	}
+	var tx, ty []float64
+	if err := s.pool.QueryRow(ctx, q, args...).Scan(&tx, &ty); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			return &CRSError{Msg: fmt.Sprintf("cannot transform from %s to EPSG:%d: %s", crsName(ds), s.srid, pgErr.Message)}
+		}
+		return fmt.Errorf("store: transform: %w", err)
+	}
+	if len(tx) != len(xs) {
+		return fmt.Errorf("store: transform returned %d points for %d", len(tx), len(xs))
+	}
+	for i := range tx {
+		if math.IsNaN(tx[i]) || math.IsInf(tx[i], 0) || math.IsNaN(ty[i]) || math.IsInf(ty[i], 0) {
+			return &CRSError{Msg: fmt.Sprintf("coordinates (%g, %g) in %s do not transform to EPSG:%d; is the CRS right?", xs[i], ys[i], crsName(ds), s.srid)}
+		}
+	}
+	k := 0
+	visit(ds, func(p *[2]float64) { p[0], p[1] = tx[k], ty[k]; k++ })
+	ds.SRID, ds.Proj = s.srid, ""
+	return nil
+}
+
+func crsName(ds *gis.Dataset) string {
+	if ds.SRID != 0 {
+		return fmt.Sprintf("EPSG:%d", ds.SRID)
+	}
+	return fmt.Sprintf("%q", ds.Proj)
+}
+
+// visit calls f for every coordinate of ds, in a fixed order.
+func visit(ds *gis.Dataset, f func(p *[2]float64)) {
+	for i := range ds.Pipes {
+		for k := range ds.Pipes[i].Geom {
+			f((*[2]float64)(&ds.Pipes[i].Geom[k]))
+		}
+	}
+	for i := range ds.Valves {
+		f((*[2]float64)(&ds.Valves[i].Geom))
+	}
+	for i := range ds.Sources {
+		f((*[2]float64)(&ds.Sources[i].Geom))
+	}
+	for i := range ds.Hydrants {
+		f((*[2]float64)(&ds.Hydrants[i].Geom))
+	}
+	for i := range ds.Connections {
+		f((*[2]float64)(&ds.Connections[i].Geom))
+	}
+	for i := range ds.Customers {
+		if ds.Customers[i].Geom != nil {
+			f((*[2]float64)(ds.Customers[i].Geom))
+		}
+	}
+	for i := range ds.Districts {
+		for _, poly := range ds.Districts[i].Geom {
+			for _, ring := range poly {
+				for k := range ring {
+					f((*[2]float64)(&ring[k]))
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/paulmach/orb"
+
+	"github.com/waterline-gis/waterline/gis"
+	"github.com/waterline-gis/waterline/gis/store"
+	"github.com/waterline-gis/waterline/migrations/testdb"
+)
+
+// tiny is a hand-made network: a source, two pipes in a line, a valve in the
+// middle of the second pipe with a customer on each side.
+func tiny() *gis.Dataset {
+	pt := orb.Point{150, 0}
+	return &gis.Dataset{
+		SRID: 4548,
+		Pipes: []gis.Pipe{
+			{ID: "a", DN: 300, Status: gis.StatusInService, Geom: orb.LineString{{500000, 4060000}, {500100, 4060000}}},
+			{ID: "b", DN: 100, Status: gis.StatusInService, Geom: orb.LineString{{500100, 4060000}, {500300, 4060000}}, Z: []float64{10, 11}},
+			{ID: "old", DN: 100, Status: gis.StatusAbandoned, Geom: orb.LineString{{500300, 4060000}, {500400, 4060000}}},
+		},
+		Valves:  []gis.Valve{{ID: "v1", Pipe: "b", DN: 100, NormallyOpen: true, Operable: true, Geom: orb.Point{500200, 4060000}}},
+		Sources: []gis.Source{{ID: "s", Type: "plant", Geom: orb.Point{500000, 4060000}}},
+		Connections: []gis.Connection{
+			{ID: "c1", Pipe: "b", Geom: orb.Point{500150, 4060001}},
+			{ID: "c2", Pipe: "b", Geom: orb.Point{500250, 4060001}},
+		},
+		Customers: []gis.Customer{
+			{ID: "k1", Connection: "c1", Households: 3, Category: "hospital", Critical: true, Name: "医院"},
+			{ID: "k2", Connection: "c2", Households: 1},
+			{ID: "k3", Geom: &orb.Point{500000 + pt[0], 4060000 + 5}, Households: 2},
+		},
+	}
+}
+
+func TestImportLoadPlan(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t, 4548)
+	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	res, err := st.Import(ctx, tiny(), store.ImportOptions{File: "tiny", Format: "test", Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Version != 1 {
+		t.Fatalf("version %d, want 1", res.Version)
+	}
+	topo, v, err := st.LoadTopology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != 1 || len(topo.PipeID) != 3 {
+		t.Fatalf("loaded version %d with %d pipes", v, len(topo.PipeID))
+	}
+	net := gis.NewNetwork(topo)
+	// A leak on pipe b beyond the valve: the valve closes, k2 is affected.
+	b, _ := net.PipeIndex("b")
+	r := net.Render(net.Normal().Isolate(gis.Leak{Pipe: b, S: 150}))
+	if len(r.ValvesToClose) != 1 || r.ValvesToClose[0] != "v1" || len(r.ValvesDrySide) != 0 {
+		t.Errorf("leak past the valve: %+v", r)
+	}
+	if len(r.Customers) != 1 || r.Customers[0] != "k2" {
+		t.Errorf("customers %v, want [k2]", r.Customers)
+	}
+	// A leak on pipe a holds the source: everything is dry, nothing to close.
+	a, _ := net.PipeIndex("a")
+	r = net.Render(net.Normal().Isolate(gis.Leak{Pipe: a, S: 50}))
+	if len(r.Customers) != 3 || r.Households != 6 || len(r.CriticalCustomers) != 1 ||
+		len(r.ValvesDrySide) != 1 || len(r.UnintendedPipes) != 1 || r.UnintendedPipes[0] != "b" {
+		t.Errorf("leak at the source: %+v", r)
+	}
+	// Export gives the same data back.
+	ds, err := st.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Pipes) != 3 || ds.Pipes[1].Z[1] != 11 || ds.Customers[0].Name != "医院" || ds.Pipes[2].Status != gis.StatusAbandoned {
+		t.Errorf("export: %+v", ds.Pipes)
+	}
+}
+
+func TestImportIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t, 4548)
+	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	if _, err := st.Import(ctx, tiny(), store.ImportOptions{File: "tiny", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	bad := tiny()
+	bad.Customers[1].Households = 0
+	bad.Pipes[0].Status = "bogus" // violates the status CHECK: the COPY fails mid-way
+	if _, err := st.Import(ctx, bad, store.ImportOptions{File: "bad", Replace: true}); err == nil {
+		t.Fatal("import of a bad status succeeded")
+	}
+	v, _ := st.Version(ctx)
+	ds, _ := st.Export(ctx)
+	if v != 1 || len(ds.Pipes) != 3 || ds.Pipes[0].Status != gis.StatusInService {
+		t.Fatalf("a failed import changed the store: version %d", v)
+	}
+}
+
+func TestTransformUnknownCRS(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t, 4548)
+	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	ds := tiny()
+	ds.SRID = 999999
+	_, err := st.Import(ctx, ds, store.ImportOptions{File: "x"})
+	if _, ok := err.(*store.CRSError); !ok {
+		t.Fatalf("want a CRSError, got %v", err)
+	}
+	// WGS84 into the Jinan CRS lands near easting 500000 at 117°E.
+	ds = &gis.Dataset{SRID: 4326, Pipes: []gis.Pipe{{ID: "p", DN: 100, Geom: orb.LineString{{117, 36.67}, {117.001, 36.67}}}}}
+	if err := st.Transform(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	if x := ds.Pipes[0].Geom[0][0]; x < 499999 || x > 500001 {
+		t.Fatalf("117°E transformed to easting %f", x)
+	}
+}
