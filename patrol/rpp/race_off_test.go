@@ -1,0 +1,5 @@
+//go:build !race
+
+package rpp
+
+const raceEnabled = false
