@@ -2,7 +2,12 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -118,5 +123,111 @@ func TestTransformUnknownCRS(t *testing.T) {
 	}
 	if x := ds.Pipes[0].Geom[0][0]; x < 499999 || x > 500001 {
 		t.Fatalf("117°E transformed to easting %f", x)
+	}
+}
+
+func TestGradesAndFilter(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t, 4548)
+	rules := gis.DefaultGradeRules()
+	st := store.New(pool, 4548, rules, nil)
+	ds := tiny()
+	ds.Pipes[1].Crossing = "river"
+	if _, err := st.Import(ctx, ds, store.ImportOptions{File: "tiny", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f    store.PipeFilter
+		want string
+	}{
+		{store.PipeFilter{Grade: "1"}, "a"}, // DN300
+		{store.PipeFilter{Grade: "3"}, "b"}, // DN100; the abandoned pipe is left out
+		{store.PipeFilter{Crossing: true}, "b"},
+		{store.PipeFilter{}, "a,b"},
+	} {
+		ids, err := st.PipeIDs(ctx, c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(ids, ","); got != c.want {
+			t.Errorf("%+v: got %s, want %s", c.f, got, c.want)
+		}
+	}
+}
+
+// TestLiveFollowsImports: a Live network reloads when another writer
+// commits an import (LISTEN/NOTIFY), as every replica's must.
+func TestLiveFollowsImports(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool, url := testdb.New(t, 4548)
+	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	if _, err := st.Import(ctx, tiny(), store.ImportOptions{File: "tiny", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	live := store.NewLive(st)
+	reloaded := make(chan int64, 4)
+	live.OnReload = func(n *gis.Network) { reloaded <- n.Version }
+	go live.Run(ctx)
+	if v := <-reloaded; v != 1 {
+		t.Fatalf("first load: version %d", v)
+	}
+	// Another replica: its own pool, its own store.
+	pool2, err := store.Connect(ctx, url, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool2.Close()
+	st2 := store.New(pool2, 4548, gis.DefaultGradeRules(), nil)
+	more := tiny()
+	more.Pipes = append(more.Pipes, gis.Pipe{ID: "d", DN: 100, Status: gis.StatusInService, Geom: orb.LineString{{500300, 4060000}, {500300, 4060100}}})
+	if _, err := st2.Import(ctx, more, store.ImportOptions{File: "more"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-reloaded:
+		if v != 2 || len(live.Network().Topo.PipeID) != 4 {
+			t.Fatalf("reloaded version %d with %d pipes", v, len(live.Network().Topo.PipeID))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the live network did not follow the import")
+	}
+}
+
+// TestRunOnce: two replicas firing the same slot run it once; a forced
+// re-run runs again; a failure can be retried.
+func TestRunOnce(t *testing.T) {
+	ctx := context.Background()
+	pool, url := testdb.New(t, 4548)
+	pool2, err := store.Connect(ctx, url, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool2.Close()
+	a := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	b := store.New(pool2, 4548, gis.DefaultGradeRules(), nil)
+	var runs atomic.Int32
+	job := func(ctx context.Context) error { runs.Add(1); time.Sleep(50 * time.Millisecond); return nil }
+	var wg sync.WaitGroup
+	for _, st := range []*store.Store{a, b, a, b} {
+		wg.Add(1)
+		go func() { defer wg.Done(); st.RunOnce(ctx, "test.job", "2026-11-26", "r", false, job) }() //nolint:errcheck
+	}
+	wg.Wait()
+	if err := b.RunOnce(ctx, "test.job", "2026-11-26", "r", false, job); !errors.Is(err, store.ErrJobDone) {
+		t.Errorf("second run of a done slot: %v", err)
+	}
+	if runs.Load() != 1 {
+		t.Fatalf("slot ran %d times, want once", runs.Load())
+	}
+	if err := a.RunOnce(ctx, "test.job", "2026-11-26", "r", true, job); err != nil || runs.Load() != 2 {
+		t.Errorf("forced re-run: %v, runs %d", err, runs.Load())
+	}
+	boom := errors.New("boom")
+	if err := a.RunOnce(ctx, "test.fail", "s", "r", false, func(context.Context) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("failing job: %v", err)
+	}
+	if err := a.RunOnce(ctx, "test.fail", "s", "r", false, job); err != nil {
+		t.Errorf("retry after failure: %v", err)
 	}
 }
