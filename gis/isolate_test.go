@@ -259,3 +259,24 @@ func TestNaturalOrder(t *testing.T) {
 		t.Errorf("natural order: %s", got)
 	}
 }
+
+func TestSegmentStats(t *testing.T) {
+	ds := lineNet()
+	ds.Valves = append(ds.Valves, valve("v3", "a", 50, 0))
+	ds.Valves[2].Operable = false // v3 cannot close: a and b's start are one unit
+	n := build(t, ds)
+	st := n.SegmentStats(10)
+	// Units: [a, b up to v1] (v3 inoperable joins a's two halves; holds the
+	// source), [b after v1, c up to v2], [c after v2].
+	if st.Units != 3 || st.WithSource != 1 || st.DryUnits != 0 || st.WithoutValves != 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+	w := st.Worst[0]
+	// The worst shutoff: the source's unit drains everything.
+	if w.TotalCustomers != 3 || w.TotalHouseholds != 8 || !w.HasSource {
+		t.Errorf("worst: %+v", w)
+	}
+	if len(st.Unisolable) != 1 || strings.Join(st.Unisolable[0].Pipes, ",") != "a,b" {
+		t.Errorf("unisolable: %+v", st.Unisolable)
+	}
+}

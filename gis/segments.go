@@ -64,8 +64,11 @@ func (n *Network) SegmentStats(top int) SegmentStats {
 		r := uf.find(s)
 		a := units[r]
 		if a == nil {
-			a = &agg{seg: s}
+			a = &agg{seg: -1}
 			units[r] = a
+		}
+		if a.seg < 0 && n.segPieceOff[s+1] > n.segPieceOff[s] {
+			a.seg = s // a member with pieces, to plan a leak in
 		}
 		for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
 			a.length += n.pieceTo[pc] - n.pieceFrom[pc]
@@ -119,19 +122,16 @@ func (n *Network) SegmentStats(top int) SegmentStats {
 	info := func(a *agg, full bool) SegmentInfo {
 		si := SegmentInfo{PipeCount: a.pipes, LengthM: round3(a.length), Customers: a.customers,
 			Households: a.households, BoundaryValves: a.valves, HasSource: a.source}
-		// Pipes of the unit (through its grown plan, which is exactly the unit).
-		var p Plan
-		if full || len(si.Pipes) == 0 {
-			pc := n.segPieces[n.segPieceOff[a.seg]]
-			p = n.normal.Isolate(Leak{Pipe: n.piecePipe[pc], S: (n.pieceFrom[pc] + n.pieceTo[pc]) / 2})
-			r := n.Render(p)
-			si.Pipes = r.SegmentPipes
-			si.PipeCount = len(r.SegmentPipes)
-			if full {
-				si.TotalCustomers = len(r.Customers)
-				si.TotalHouseholds = r.Households
-				si.TotalLengthM = r.LengthM
-			}
+		// A leak inside the unit drains exactly the unit (it grows through
+		// the inoperable valves that made it), plus what that cuts off.
+		pc := n.segPieces[n.segPieceOff[a.seg]]
+		r := n.Render(n.normal.Isolate(Leak{Pipe: n.piecePipe[pc], S: (n.pieceFrom[pc] + n.pieceTo[pc]) / 2}))
+		si.Pipes = r.SegmentPipes
+		si.PipeCount = len(r.SegmentPipes)
+		if full {
+			si.TotalCustomers = len(r.Customers)
+			si.TotalHouseholds = r.Households
+			si.TotalLengthM = r.LengthM
 		}
 		return si
 	}
@@ -148,7 +148,16 @@ func (n *Network) SegmentStats(top int) SegmentStats {
 	for _, a := range cand {
 		st.Worst = append(st.Worst, info(a, true))
 	}
-	sort.SliceStable(st.Worst, func(i, j int) bool { return st.Worst[i].TotalCustomers > st.Worst[j].TotalCustomers })
+	sort.SliceStable(st.Worst, func(i, j int) bool {
+		a, b := st.Worst[i], st.Worst[j]
+		if a.TotalCustomers != b.TotalCustomers {
+			return a.TotalCustomers > b.TotalCustomers
+		}
+		if a.TotalHouseholds != b.TotalHouseholds {
+			return a.TotalHouseholds > b.TotalHouseholds
+		}
+		return a.TotalLengthM > b.TotalLengthM
+	})
 	if len(st.Worst) > top {
 		st.Worst = st.Worst[:top]
 	}

@@ -120,3 +120,25 @@ func (s *Store) Info(ctx context.Context) (*Info, error) {
 	}
 	return in, rows.Err()
 }
+
+// PipeFilter selects pipes; empty fields match everything.
+type PipeFilter struct {
+	Grade    string // patrol grade as classified at import ("special", "1", ...)
+	District string
+	Crossing bool // only river and railway crossings
+}
+
+// PipeIDs returns the ids of the in-service pipes matching f, in id order.
+func (s *Store) PipeIDs(ctx context.Context, f PipeFilter) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM pipes
+		WHERE status = 'in_service' AND ($1 = '' OR grade = $1) AND ($2 = '' OR district = $2)
+		AND (NOT $3 OR crossing IN ('river', 'railway')) ORDER BY id`, f.Grade, f.District, f.Crossing)
+	if err != nil {
+		return nil, fmt.Errorf("store: pipes: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store: pipes: %w", err)
+	}
+	return ids, nil
+}
