@@ -1,0 +1,419 @@
+// Package repair plans shutoffs for leaks and follows repair jobs through
+// their milestones against the deadlines of the service standard.
+package repair
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/waterline-gis/waterline/gis"
+	"github.com/waterline-gis/waterline/gis/store"
+)
+
+// ClosingRule states how the valves to close are ordered.
+const ClosingRule = "largest DN first (the leak slows fastest), then nearest to the leak; the crew walks them in that order"
+
+// PlanRequest is a dispatcher's question: where is the leak, and which
+// valves failed on site.
+type PlanRequest struct {
+	Pipe         string      `json:"pipe,omitempty"`
+	At           *float64    `json:"at,omitempty"`    // fraction along the pipe, [0,1]; default 0.5
+	Point        *[2]float64 `json:"point,omitempty"` // lon/lat (or X,Y in PointSRID)
+	PointSRID    int         `json:"point_srid,omitempty"`
+	ToleranceM   float64     `json:"tolerance_m,omitempty"` // snapping distance for Point; default 25
+	FailedValves []string    `json:"failed_valves,omitempty"`
+	// Contingency asks for the "if this valve fails" fallback of each valve
+	// to close (default true).
+	Contingency *bool `json:"contingency,omitempty"`
+}
+
+// IfFails is what happens when one valve to close fails on site.
+type IfFails struct {
+	ExtraValves     []string `json:"extra_valves"`
+	ExtraCustomers  int      `json:"extra_customers"`
+	ExtraHouseholds int64    `json:"extra_households"`
+	ExtraLengthM    float64  `json:"extra_length_m"`
+}
+
+// ValveStep is one valve to close, in closing order.
+type ValveStep struct {
+	Order     int      `json:"order"`
+	ID        string   `json:"id"`
+	DN        int      `json:"dn"`
+	X         float64  `json:"x"`
+	Y         float64  `json:"y"`
+	Lon       float64  `json:"lon"`
+	Lat       float64  `json:"lat"`
+	FromPrevM float64  `json:"from_previous_m"` // straight-line distance from the previous stop (the leak for the first)
+	HoldsBack []string `json:"holds_back"`      // pipes on its far side that it keeps in water
+	IfFails   *IfFails `json:"if_fails,omitempty"`
+}
+
+// Leak says where the plan put the leak.
+type Leak struct {
+	Pipe string  `json:"pipe"`
+	At   float64 `json:"at"`
+	S    float64 `json:"s_m"`
+	X    float64 `json:"x"`
+	Y    float64 `json:"y"`
+	Lon  float64 `json:"lon"`
+	Lat  float64 `json:"lat"`
+	DN   int     `json:"dn"`
+}
+
+// PlanResponse is the dispatcher's answer.
+type PlanResponse struct {
+	NetworkVersion int64 `json:"network_version"`
+	Leak           Leak  `json:"leak"`
+	gis.Result
+	ClosingRule  string               `json:"closing_rule"`
+	ClosingOrder []ValveStep          `json:"closing_order"`
+	Critical     []store.CustomerInfo `json:"critical"`
+	Range        json.RawMessage      `json:"range"`  // GeoJSON FeatureCollection, lon/lat
+	Valves       json.RawMessage      `json:"valves"` // GeoJSON FeatureCollection, lon/lat
+	plan         gis.Plan
+	net          *gis.Network
+}
+
+// Planner answers shutoff questions on the live network.
+type Planner struct {
+	Store *store.Store
+	Live  *store.Live
+	// HeldClosed returns the valves that active repair jobs hold closed;
+	// nil means none.
+	HeldClosed func(ctx context.Context) ([]string, error)
+	// NoticeRules and TZ shape shutoff notices.
+	NoticeRules NoticeRules
+	TZ          *time.Location
+}
+
+// categoryRank orders critical customers: hospitals, thermal power, VIP first.
+func categoryRank(c string) int {
+	switch c {
+	case "hospital":
+		return 0
+	case "thermal_power":
+		return 1
+	case "vip":
+		return 2
+	case "school":
+		return 3
+	}
+	return 4
+}
+
+func (p *Planner) network() (*gis.Network, error) {
+	n := p.Live.Network()
+	if n == nil {
+		return nil, gis.Errorf(gis.Unavailable, "network.not_loaded", "the network is not loaded yet")
+	}
+	return n, nil
+}
+
+// resolve turns a request into a leak on the network and the state to plan in.
+func (p *Planner) resolve(ctx context.Context, n *gis.Network, req PlanRequest) (gis.Leak, *gis.State, error) {
+	var leak gis.Leak
+	t := n.Topo
+	switch {
+	case req.Pipe != "" && req.Point != nil:
+		return leak, nil, gis.Errorf(gis.Invalid, "leak.ambiguous", "give the leak as a pipe or as a point, not both")
+	case req.Pipe != "":
+		i, ok := n.PipeIndex(req.Pipe)
+		if !ok {
+			return leak, nil, gis.Errorf(gis.NotFound, "pipe.not_found", "pipe %q is not in the network", req.Pipe)
+		}
+		if !t.PipeInService[i] {
+			return leak, nil, gis.Errorf(gis.Invalid, "pipe.not_in_service", "pipe %q is not in service: it carries no water to shut off", req.Pipe)
+		}
+		at := 0.5
+		if req.At != nil {
+			at = *req.At
+		}
+		if math.IsNaN(at) || at < 0 || at > 1 {
+			return leak, nil, gis.Errorf(gis.Invalid, "leak.bad_at", "at = %v: the fraction along the pipe must be within [0, 1]", at)
+		}
+		leak = gis.Leak{Pipe: i, S: at * t.PipeLen[i]}
+	case req.Point != nil:
+		x, y := req.Point[0], req.Point[1]
+		if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+			return leak, nil, gis.Errorf(gis.Invalid, "point.bad", "the point must be two finite numbers")
+		}
+		srid := req.PointSRID
+		if srid == 0 {
+			srid = 4326
+			if x < -180 || x > 180 || y < -90 || y > 90 {
+				return leak, nil, gis.Errorf(gis.Invalid, "point.bad", "point (%g, %g) is not a longitude/latitude; give point_srid for projected coordinates", x, y)
+			}
+		}
+		tol := req.ToleranceM
+		if tol == 0 {
+			tol = 25
+		}
+		if tol < 0 || tol > 1000 {
+			return leak, nil, gis.Errorf(gis.Invalid, "point.bad_tolerance", "tolerance_m must be within (0, 1000]")
+		}
+		id, s, _, err := p.Store.Snap(ctx, x, y, srid, tol)
+		if err != nil {
+			return leak, nil, err
+		}
+		i, ok := n.PipeIndex(id)
+		if !ok {
+			return leak, nil, gis.Errorf(gis.Conflict, "network.changed", "the network changed while planning; try again")
+		}
+		leak = gis.Leak{Pipe: i, S: s}
+	default:
+		return leak, nil, gis.Errorf(gis.Invalid, "leak.missing", "give the leak as a pipe id (with optional at) or as a point")
+	}
+	for _, v := range req.FailedValves {
+		i, ok := n.ValveIndex(v)
+		if !ok {
+			return leak, nil, gis.Errorf(gis.NotFound, "valve.not_found", "failed valve %q is not in the network", v)
+		}
+		if t.ValvePipe[i] < 0 {
+			return leak, nil, gis.Errorf(gis.Invalid, "valve.not_on_network", "failed valve %q is not on any in-service pipe", v)
+		}
+		leak.Failed = append(leak.Failed, i)
+	}
+	st := n.Normal()
+	if p.HeldClosed != nil {
+		held, err := p.HeldClosed(ctx)
+		if err != nil {
+			return leak, nil, err
+		}
+		var idx []int32
+		for _, v := range held {
+			if i, ok := n.ValveIndex(v); ok {
+				idx = append(idx, i)
+			}
+		}
+		st = n.WithClosed(idx)
+	}
+	return leak, st, nil
+}
+
+// Plan answers a shutoff request: valves to close in order with their
+// fallbacks, the range, the affected and critical customers.
+func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, error) {
+	n, err := p.network()
+	if err != nil {
+		return nil, err
+	}
+	leak, st, err := p.resolve(ctx, n, req)
+	if err != nil {
+		return nil, err
+	}
+	t := n.Topo
+	plan := st.Isolate(leak)
+	resp := &PlanResponse{NetworkVersion: n.Version, Result: n.Render(plan), ClosingRule: ClosingRule, plan: plan, net: n}
+	line := t.PipeLine(int(leak.Pipe))
+	lp := gis.PointAt(line, leak.S)
+	at := 0.0
+	if t.PipeLen[leak.Pipe] > 0 {
+		at = leak.S / t.PipeLen[leak.Pipe]
+	}
+	resp.Leak = Leak{Pipe: t.PipeID[leak.Pipe], At: at, S: leak.S, X: lp[0], Y: lp[1], DN: int(t.PipeDN[leak.Pipe])}
+
+	// Closing order.
+	steps := make([]ValveStep, len(plan.ToClose))
+	for k, v := range plan.ToClose {
+		x, y, _ := n.ValvePoint(v)
+		var holds []string
+		for _, q := range n.SegmentPipes(plan.FarSide[k]) {
+			holds = append(holds, t.PipeID[q])
+		}
+		gis.SortIDs(holds)
+		steps[k] = ValveStep{ID: t.ValveID[v], DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds}
+	}
+	sort.SliceStable(steps, func(a, b int) bool {
+		if steps[a].DN != steps[b].DN {
+			return steps[a].DN > steps[b].DN
+		}
+		da := math.Hypot(steps[a].X-lp[0], steps[a].Y-lp[1])
+		db := math.Hypot(steps[b].X-lp[0], steps[b].Y-lp[1])
+		if da != db {
+			return da < db
+		}
+		return steps[a].ID < steps[b].ID
+	})
+	px, py := lp[0], lp[1]
+	for k := range steps {
+		steps[k].Order = k + 1
+		steps[k].FromPrevM = math.Round(math.Hypot(steps[k].X-px, steps[k].Y-py)*10) / 10
+		px, py = steps[k].X, steps[k].Y
+	}
+	// Contingency: each valve to close, failed.
+	if req.Contingency == nil || *req.Contingency {
+		base := map[string]bool{}
+		for _, id := range resp.ValvesToClose {
+			base[id] = true
+		}
+		baseCust := map[string]bool{}
+		for _, id := range resp.Customers {
+			baseCust[id] = true
+		}
+		for k := range steps {
+			v, _ := n.ValveIndex(steps[k].ID)
+			l2 := leak
+			l2.Failed = append(append([]int32(nil), leak.Failed...), v)
+			r2 := n.Render(st.Isolate(l2))
+			f := &IfFails{ExtraValves: []string{}, ExtraHouseholds: r2.Households - resp.Households,
+				ExtraLengthM: math.Round((r2.LengthM-resp.LengthM)*10) / 10}
+			for _, id := range r2.ValvesToClose {
+				if !base[id] {
+					f.ExtraValves = append(f.ExtraValves, id)
+				}
+			}
+			for _, id := range r2.Customers {
+				if !baseCust[id] {
+					f.ExtraCustomers++
+				}
+			}
+			steps[k].IfFails = f
+		}
+	}
+	resp.ClosingOrder = steps
+
+	// Critical customers, by category.
+	crit, err := p.Store.Customers(ctx, resp.CriticalCustomers)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(crit, func(a, b int) bool {
+		ra, rb := categoryRank(crit[a].Category), categoryRank(crit[b].Category)
+		if ra != rb {
+			return ra < rb
+		}
+		return crit[a].Name < crit[b].Name
+	})
+	resp.Critical = crit
+
+	if err := p.geometry(ctx, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// geometry fills the range and valve layers, in lon/lat, with one
+// transformation round trip.
+func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
+	n, plan, t := resp.net, resp.plan, resp.net.Topo
+	type part struct {
+		name   string
+		pieces []gis.Piece
+	}
+	parts := []part{{"segment", n.Pieces(plan.Segments)}, {"unintended", n.Pieces(plan.Unintended)}}
+	var xs, ys []float64
+	var lines [][2]int // start, end index into xs per piece
+	for _, pt := range parts {
+		for _, pc := range pt.pieces {
+			sub := gis.SubLine(t.PipeLine(int(pc.Pipe)), pc.From, pc.To)
+			a := len(xs)
+			for _, q := range sub {
+				xs = append(xs, q[0])
+				ys = append(ys, q[1])
+			}
+			lines = append(lines, [2]int{a, len(xs)})
+		}
+	}
+	type vpt struct {
+		id, role string
+		order    int
+		dn       int32
+	}
+	var vpts []vpt
+	add := func(ids []int32, role string) {
+		for _, v := range ids {
+			x, y, ok := n.ValvePoint(v)
+			if !ok {
+				continue
+			}
+			vpts = append(vpts, vpt{id: t.ValveID[v], role: role, dn: t.ValveDN[v]})
+			xs = append(xs, x)
+			ys = append(ys, y)
+		}
+	}
+	add(plan.ToClose, "to_close")
+	add(plan.DrySide, "dry_side")
+	add(plan.AlreadyClosed, "already_closed")
+	add(plan.FailedValves, "failed")
+	xs = append(xs, resp.Leak.X)
+	ys = append(ys, resp.Leak.Y)
+	lon, lat, err := p.Store.ToLonLat(ctx, xs, ys)
+	if err != nil {
+		return err
+	}
+	r6 := func(v float64) float64 { return math.Round(v*1e7) / 1e7 }
+	type feature struct {
+		Type       string         `json:"type"`
+		Geometry   map[string]any `json:"geometry"`
+		Properties map[string]any `json:"properties"`
+	}
+	fc := func(fs []feature) json.RawMessage {
+		if fs == nil {
+			fs = []feature{}
+		}
+		b, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": fs})
+		return b
+	}
+	var rangeF []feature
+	li := 0
+	for _, pt := range parts {
+		for _, pc := range pt.pieces {
+			se := lines[li]
+			li++
+			coords := make([][2]float64, 0, se[1]-se[0])
+			for k := se[0]; k < se[1]; k++ {
+				coords = append(coords, [2]float64{r6(lon[k]), r6(lat[k])})
+			}
+			rangeF = append(rangeF, feature{Type: "Feature",
+				Geometry:   map[string]any{"type": "LineString", "coordinates": coords},
+				Properties: map[string]any{"part": pt.name, "pipe": t.PipeID[pc.Pipe], "from_m": pc.From, "to_m": pc.To}})
+		}
+	}
+	resp.Range = fc(rangeF)
+	order := map[string]int{}
+	for k := range resp.ClosingOrder {
+		order[resp.ClosingOrder[k].ID] = resp.ClosingOrder[k].Order
+	}
+	var valveF []feature
+	base := len(xs) - 1 - len(vpts)
+	for k, v := range vpts {
+		props := map[string]any{"id": v.id, "role": v.role, "dn": v.dn}
+		if o, ok := order[v.id]; ok && v.role == "to_close" {
+			props["order"] = o
+		}
+		valveF = append(valveF, feature{Type: "Feature",
+			Geometry:   map[string]any{"type": "Point", "coordinates": [2]float64{r6(lon[base+k]), r6(lat[base+k])}},
+			Properties: props})
+	}
+	resp.Valves = fc(valveF)
+	for k := range resp.ClosingOrder {
+		for j, v := range vpts {
+			if v.role == "to_close" && v.id == resp.ClosingOrder[k].ID {
+				resp.ClosingOrder[k].Lon, resp.ClosingOrder[k].Lat = r6(lon[base+j]), r6(lat[base+j])
+			}
+		}
+	}
+	resp.Leak.Lon, resp.Leak.Lat = r6(lon[len(lon)-1]), r6(lat[len(lat)-1])
+	return nil
+}
+
+// CustomersCSV writes the affected customers of a plan as CSV for Excel:
+// UTF-8 with a byte-order mark, critical ones first.
+func (p *Planner) CustomersCSV(ctx context.Context, resp *PlanResponse) ([]store.CustomerInfo, error) {
+	all, err := p.Store.Customers(ctx, resp.Customers)
+	if err != nil {
+		return nil, fmt.Errorf("repair: customers: %w", err)
+	}
+	sort.SliceStable(all, func(a, b int) bool {
+		if all[a].Critical != all[b].Critical {
+			return all[a].Critical
+		}
+		return categoryRank(all[a].Category) < categoryRank(all[b].Category)
+	})
+	return all, nil
+}
