@@ -25,6 +25,7 @@ const (
 	CodeGeomMixedDims = "geometry.mixed_dimensions"
 	CodeGeomNotClosed = "geometry.ring_not_closed"
 	CodePipeBadDN     = "pipe.bad_dn"
+	CodePipeUnknownDN = "pipe.unknown_dn" // warning: "dn": null
 	CodePipeBadStatus = "pipe.bad_status"
 	CodePipeBadRole   = "pipe.bad_role"
 	CodePipeBadCross  = "pipe.bad_crossing"

@@ -141,7 +141,6 @@ func fmtCoord(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // track records a coordinate for the longitude/latitude test.
 func (rd *reader) track(x, y float64, idx int) {
-	rd.nCoords++
 	if rd.outIdx < 0 && (x < -180 || x > 180 || y < -90 || y > 90) {
 		rd.outIdx, rd.outX, rd.outY = idx, x, y
 	}

@@ -234,20 +234,11 @@ func (f *feat) text(v []byte, dst *string, name string) {
 // textInterned is text for values that repeat (material, district,
 // category): equal values share one string.
 func (f *feat) textInterned(v []byte, dst *string, name string) {
-	if isNull(v) {
-		return
-	}
 	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
 		*dst = f.rd.intern(v[1 : len(v)-1])
 		return
 	}
-	s, ok := textValue(v)
-	if !ok {
-		f.err(CodeBadProperty, fmt.Sprintf("%s is %s; it must be a string", name, shorten(v)),
-			fmt.Sprintf("write %s as a JSON string", name))
-		return
-	}
-	*dst = s
+	f.text(v, dst, name)
 }
 
 func (f *feat) enum(v []byte, dst *string, name string, allowed []string, code string) {
@@ -289,7 +280,7 @@ func (f *feat) boolean(v []byte, dst *bool, name, code string) {
 
 func (f *feat) addExtra(m map[string]any, p prop) map[string]any {
 	if m == nil {
-		m = make(map[string]any, len(f.rd.props))
+		m = make(map[string]any, min(len(f.rd.props), 8))
 	}
 	m[f.rd.intern(p.key)] = anyValue(p.val)
 	return m
@@ -304,10 +295,14 @@ func (rd *reader) pipe(f *feat, geom geomMember) {
 		v := pr.val
 		switch string(pr.key) {
 		case "dn":
+			hasDN = true
 			if isNull(v) {
+				// Explicitly unknown: kept as DN 0, graded by the rules'
+				// unknown-DN grade and flagged until a survey fixes it.
+				f.warn(CodePipeUnknownDN, "dn is null: the diameter is unknown; the pipe is patrolled by the unknown-DN rule until it is surveyed",
+					"survey the pipe and write its nominal diameter in mm")
 				continue
 			}
-			hasDN = true
 			n, ok := intValue(v)
 			if !ok || n <= 0 {
 				f.err(CodePipeBadDN, fmt.Sprintf("dn is %s; it must be a whole number of millimetres above 0", shorten(v)),
@@ -344,7 +339,7 @@ func (rd *reader) pipe(f *feat, geom geomMember) {
 	}
 	if !hasDN {
 		f.err(CodePipeBadDN, "the pipe has no dn",
-			`add the nominal diameter in mm, e.g. "dn": 110 (if it is an estimate, add "dn_inferred": true)`)
+			`add the nominal diameter in mm, e.g. "dn": 110 (if it is an estimate, add "dn_inferred": true; if it is unknown, "dn": null)`)
 	}
 	g, ok := f.geometry(geom, true)
 	if ok {
@@ -379,7 +374,7 @@ func checkVertices(f *feat, ls orb.LineString) {
 			what = fmt.Sprintf("%d vertices that repeat the one before them", dups)
 		}
 		f.warn(CodeDuplicateVertices,
-			fmt.Sprintf("the pipe has %s (the first is vertex %d)", what, first),
+			fmt.Sprintf("the pipe has %s (the first is vertex %d, counting from 0)", what, first),
 			"remove the repeated vertices (e.g. QGIS: Vector › Geometry Tools › Remove Duplicate Vertices)")
 	}
 }

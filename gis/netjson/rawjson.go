@@ -100,15 +100,14 @@ func (c *cur) value() []byte {
 	return c.b[start:c.i]
 }
 
+// scalarEnd moves past a number or literal.
 func (c *cur) scalarEnd() {
-	for c.i < len(c.b) {
-		switch c.b[c.i] {
-		case ',', ']', '}', ':', ' ', '\t', '\n', '\r':
-			return
-		}
+	for c.i < len(c.b) && !endsScalar[c.b[c.i]] {
 		c.i++
 	}
 }
+
+var endsScalar = [256]bool{',': true, ']': true, '}': true, ':': true, ' ': true, '\t': true, '\n': true, '\r': true}
 
 // structural marks the bytes that matter when skipping a container.
 var structural = [256]bool{'"': true, '[': true, ']': true, '{': true, '}': true}
@@ -160,7 +159,7 @@ func (it *objIter) nextKey() (key []byte, ok bool) {
 		return nil, false
 	}
 	key = it.c.b[start+1 : it.c.i-1]
-	if esc {
+	if esc || !utf8.Valid(key) {
 		var s string
 		if json.Unmarshal(it.c.b[start:it.c.i], &s) == nil {
 			key = []byte(s)
@@ -172,33 +171,6 @@ func (it *objIter) nextKey() (key []byte, ok bool) {
 	it.c.i++
 	it.c.ws()
 	return key, true
-}
-
-// arrIter iterates the elements of an array.
-type arrIter struct {
-	c cur
-}
-
-func newArrIter(raw []byte) (arrIter, bool) {
-	it := arrIter{c: cur{b: raw}}
-	if it.c.peek() != '[' {
-		return it, false
-	}
-	it.c.i++
-	return it, true
-}
-
-func (it *arrIter) next() ([]byte, bool) {
-	ch := it.c.peek()
-	if ch == ',' {
-		it.c.i++
-		ch = it.c.peek()
-	}
-	if ch == ']' || ch == 0 {
-		return nil, false
-	}
-	v := it.c.value()
-	return v, len(v) > 0
 }
 
 // --- scalar values ---

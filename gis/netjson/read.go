@@ -28,7 +28,8 @@ import (
 
 // Options controls Read.
 type Options struct {
-	// Name is the file name used in messages and in every feature's Src.
+	// Name is the file name used in messages ("input" when empty) and in
+	// every feature's Src.
 	Name string
 	// SRID is the CRS given by the user (--crs EPSG:N); 0 takes it from the
 	// file. A file whose crs member names another CRS is rejected
@@ -75,6 +76,13 @@ var errTooLarge = errors.New("netjson: input larger than the limit")
 // *gis.InvalidError holding every error found (at most 1000; after 999
 // errors reading stops and an input.too_many_errors issue ends the list).
 // An error from r itself is returned wrapped, not as an InvalidError.
+//
+// Every issue has a stable Code (codes.go) and a Where: "name: feature N"
+// (gis.Ref, N the 0-based index in the features array) for a feature,
+// "name:line:column" (1-based; column in bytes) for malformed JSON, and
+// "name" for the file as a whole. Feature is "kind:id" when both are
+// known. Warnings are capped at 1000 the same way (input.too_many_warnings
+// counts the rest).
 func Read(r io.Reader, opt Options) (*gis.Dataset, []gis.Issue, error) {
 	if opt.SRID < 0 {
 		return nil, nil, fmt.Errorf("netjson: invalid SRID %d", opt.SRID)
@@ -165,6 +173,7 @@ type counter struct {
 	progress func(int64)
 	nextProg int64
 
+	bom      int64   // bytes of a byte order mark dropped at the start
 	nlPruned int     // newlines before the pruned position
 	nlLast   int64   // position of the last pruned newline, -1 if none
 	nl       []int64 // positions of newlines not yet pruned (from nl[head])
@@ -181,6 +190,13 @@ func (c *counter) Read(p []byte) (int, error) {
 		}
 	}
 	k, err := c.r.Read(p)
+	if c.n == 0 && k >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF {
+		// A UTF-8 byte order mark (some Windows tools write one): not
+		// JSON, so the decoder must not see it; it still counts as input.
+		copy(p, p[3:k])
+		k -= 3
+		c.n, c.bom = 3, 3
+	}
 	if k > 0 {
 		q := p[:k]
 		for off := 0; ; {
@@ -203,9 +219,10 @@ func (c *counter) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// prune forgets newline positions before pos (no error can be reported
-// there any more).
+// prune forgets newline positions before the decoder offset pos (no
+// error can be reported there any more).
 func (c *counter) prune(pos int64) {
+	pos += c.bom
 	for c.head < len(c.nl) && c.nl[c.head] < pos {
 		c.nlLast = c.nl[c.head]
 		c.nlPruned++
@@ -218,8 +235,10 @@ func (c *counter) prune(pos int64) {
 	}
 }
 
-// lineCol turns a byte offset into a 1-based line and byte column.
+// lineCol turns a decoder offset into a 1-based line and byte column of
+// the input.
 func (c *counter) lineCol(pos int64) (line int, col int64) {
+	pos += c.bom
 	line = c.nlPruned + 1
 	last := c.nlLast
 	for i := c.head; i < len(c.nl) && c.nl[i] < pos; i++ {
@@ -266,8 +285,7 @@ type reader struct {
 	// CRS
 	fileSRID int
 	crsBad   bool
-	// coordinates seen, and the first that is not a longitude/latitude
-	nCoords    int64
+	// the first coordinate that is not a longitude/latitude
 	outIdx     int
 	outX, outY float64
 
@@ -555,7 +573,7 @@ func (rd *reader) fail(err error, atStart bool) error {
 	case atStart && err == io.EOF:
 		rd.fileErr(CodeJSONSyntax, "the input is empty", "give a GeoJSON FeatureCollection")
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		line, col := rd.cnt.lineCol(rd.cnt.n)
+		line, col := rd.cnt.lineCol(rd.cnt.n - rd.cnt.bom)
 		rd.addErr(gis.Issue{Code: CodeJSONSyntax, Where: fmt.Sprintf("%s:%d:%d", rd.name, line, col),
 			Msg: "invalid JSON: unexpected end of input (the file is truncated)",
 			Fix: "the file was cut short: export or upload it again"})
@@ -563,7 +581,8 @@ func (rd *reader) fail(err error, atStart bool) error {
 		line, col := rd.cnt.lineCol(rd.syntaxPos(se))
 		msg := "invalid JSON: " + se.Error()
 		fix := "correct the JSON at that line and column (a JSON validator shows the same place)"
-		if strings.HasPrefix(se.Error(), "invalid character 'N'") || strings.HasPrefix(se.Error(), "invalid character 'I'") {
+		if m := se.Error(); strings.HasPrefix(m, "invalid character 'N'") || strings.HasPrefix(m, "invalid character 'I'") ||
+			strings.HasPrefix(m, "invalid character 'i'") || strings.HasPrefix(m, "invalid character 'a' in literal null") {
 			msg += "; NaN and Infinity are not JSON numbers"
 			fix = "replace NaN/Infinity with real numbers (it is usually a broken geometry: fix or drop that feature before export)"
 		}
@@ -596,8 +615,11 @@ func (rd *reader) syntaxPos(se *json.SyntaxError) int64 {
 }
 
 func formatLimit(n int64) string {
-	if n%mib == 0 {
+	switch {
+	case n%mib == 0:
 		return fmt.Sprintf("%d MiB", n/mib)
+	case n < mib:
+		return fmt.Sprintf("%d bytes", n)
 	}
-	return fmt.Sprintf("%.2f MiB (%d bytes)", float64(n)/mib, n)
+	return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/mib, n)
 }

@@ -338,6 +338,7 @@ func TestWarnings(t *testing.T) {
 		{"zero length", fc(withGeom("pipe", `"dn":1`, `{"type":"LineString","coordinates":[[1,2],[1,2]]}`)), CodeZeroLength, feature(0)},
 		{"extra ordinates", fc(withGeom("valve", "", `{"type":"Point","coordinates":[1,2,3,4]}`)), CodeExtraOrdinates, feature(0)},
 		{"source type", fc(point("source", `"s"`, `"type":"river"`)), CodeSourceType, feature(0)},
+		{"unknown dn", fc(withGeom("pipe", `"dn":null`, `{"type":"LineString","coordinates":[[1,2],[3,4]]}`)), CodePipeUnknownDN, feature(0)},
 		{"customer without supply", fc(withGeom("customer", "", "null")), CodeCustNoSupply, feature(0)},
 		{"bad name", `{"type":"FeatureCollection","name":3,"features":[]}`, CodeBadMember, testName},
 		{"bad provenance", `{"type":"FeatureCollection","provenance":[1],"features":[]}`, CodeBadMember, testName},
@@ -492,3 +493,30 @@ func TestCounterLineCol(t *testing.T) {
 }
 
 func atOffsetLC(l int, c int64) string { return fmt.Sprintf("%s:%d:%d", testName, l, c) }
+
+func TestByteOrderMark(t *testing.T) {
+	ds, _ := mustRead(t, "\xEF\xBB\xBF"+fc(pipe(`"1"`, "")), Options{})
+	if len(ds.Pipes) != 1 {
+		t.Fatalf("pipes %d", len(ds.Pipes))
+	}
+	// Positions count the mark: the NaN is at column 3+i+1 of line 1.
+	in := "\xEF\xBB\xBF" + fc(withGeom("valve", "", `{"type":"Point","coordinates":[NaN,2]}`))
+	_, _, errs := read(t, in, Options{})
+	if want := atOffset(in, strings.Index(in, "NaN")); len(errs) != 1 || errs[0].Where != want {
+		t.Errorf("errors %v, want one at %s", errs, want)
+	}
+}
+
+func TestFormatLimit(t *testing.T) {
+	for n, want := range map[int64]string{512 << 20: "512 MiB", 100: "100 bytes", 3<<20 + 1<<19: "3.5 MiB (3670016 bytes)"} {
+		if got := formatLimit(n); got != want {
+			t.Errorf("formatLimit(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestWriteNil(t *testing.T) {
+	if err := Write(io.Discard, nil); err == nil {
+		t.Error("no error for a nil Dataset")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -34,6 +35,9 @@ import (
 // encoding/json cannot marshal) and on errors of w; the output is then
 // incomplete.
 func Write(w io.Writer, ds *gis.Dataset) error {
+	if ds == nil {
+		return errors.New("netjson: Write of a nil Dataset")
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	e := &enc{}
 	b := e.buf[:0]
@@ -74,6 +78,9 @@ func Write(w io.Writer, ds *gis.Dataset) error {
 		e.begin(gis.KindPipe, p.ID)
 		if p.DN != 0 {
 			e.intProp("dn", p.DN)
+		} else {
+			e.key("dn") // unknown diameter
+			e.buf = append(e.buf, "null"...)
 		}
 		if p.DNInferred {
 			e.boolProp("dn_inferred", true)
