@@ -188,9 +188,9 @@ func TestTopologyRules(t *testing.T) {
 	ds := &Dataset{
 		Pipes: []Pipe{
 			pipe("trunk", orb.Point{0, 0}, orb.Point{200, 0}),
-			pipe("tee", orb.Point{100, 0.03}, orb.Point{100, 100}),     // end 3 cm off the trunk's inside: a tee
-			pipe("snap", orb.Point{200.04, 0}, orb.Point{300, 0}),      // 4 cm from trunk's end: joined
-			pipe("gap", orb.Point{300.2, 0}, orb.Point{400, 0}),        // 20 cm: not joined
+			pipe("tee", orb.Point{100, 0.03}, orb.Point{100, 100}),                                       // end 3 cm off the trunk's inside: a tee
+			pipe("snap", orb.Point{200.04, 0}, orb.Point{300, 0}),                                        // 4 cm from trunk's end: joined
+			pipe("gap", orb.Point{300.2, 0}, orb.Point{400, 0}),                                          // 20 cm: not joined
 			pipe("own", orb.Point{0, -50}, orb.Point{50, -50}, orb.Point{50, -10}, orb.Point{0.03, -50}), // touches itself only
 		},
 		Valves: []Valve{

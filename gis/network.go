@@ -1,8 +1,8 @@
 package gis
 
 import (
+	"slices"
 	"sort"
-	"strconv"
 	"sync"
 )
 
@@ -15,6 +15,9 @@ import (
 type Network struct {
 	Topo    *Topology
 	Version int64 // network version it was loaded at (set by the loader)
+	// LonLat transforms storage coordinates for the web (set by the
+	// loader; nil when not available).
+	LonLat *LonLatGrid
 
 	pipeByID  map[string]int32
 	valveByID map[string]int32
@@ -683,21 +686,9 @@ func (st *State) Isolate(l Leak) Plan {
 }
 
 func dedup(xs []int32) []int32 {
-	if len(xs) < 2 {
-		return xs
-	}
-	sort.Slice(xs, func(a, b int) bool { return xs[a] < xs[b] })
-	out := xs[:1]
-	for _, x := range xs[1:] {
-		if x != out[len(out)-1] {
-			out = append(out, x)
-		}
-	}
-	return out
+	slices.Sort(xs)
+	return slices.Compact(xs)
 }
-
-// itoa is a small helper for messages.
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // Piece is a stretch of a pipe: From and To are distances along it.
 type Piece struct {

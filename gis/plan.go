@@ -2,12 +2,13 @@ package gis
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
 // Result is a Plan rendered with ids, in the field names of the shutoff API
-// and `waterline shutoff --json`. Id lists are sorted (natural order: numeric
-// ids numerically, before the others).
+// and `waterline shutoff --json`. Id lists are sorted in plain string order
+// and hold each id once.
 type Result struct {
 	ValvesToClose       []string `json:"valves_to_close"`
 	ValvesDrySide       []string `json:"valves_dry_side"`
@@ -31,15 +32,14 @@ func SortIDs(ids []string) {
 }
 
 func names(all []string, idx []int32) []string {
-	out := make([]string, 0, len(idx))
-	seen := make(map[int32]bool, len(idx))
-	for _, i := range idx {
-		if !seen[i] {
-			seen[i] = true
-			out = append(out, all[i])
-		}
+	ix := slices.Clone(idx)
+	slices.Sort(ix)
+	ix = slices.Compact(ix)
+	out := make([]string, len(ix))
+	for k, i := range ix {
+		out[k] = all[i]
 	}
-	SortIDs(out)
+	sort.Strings(out)
 	return out
 }
 

@@ -245,30 +245,35 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 		steps[k].FromPrevM = math.Round(math.Hypot(steps[k].X-px, steps[k].Y-py)*10) / 10
 		px, py = steps[k].X, steps[k].Y
 	}
-	// Contingency: each valve to close, failed.
+	// Contingency: each valve to close, failed. Compared by index, so only
+	// the extra valves are rendered.
 	if req.Contingency == nil || *req.Contingency {
-		base := map[string]bool{}
-		for _, id := range resp.ValvesToClose {
-			base[id] = true
+		inBase := make(map[int32]bool, len(plan.ToClose)+len(plan.Customers))
+		for _, v := range plan.ToClose {
+			inBase[v] = true
 		}
-		baseCust := map[string]bool{}
-		for _, id := range resp.Customers {
-			baseCust[id] = true
+		baseCust := make(map[int32]bool, len(plan.Customers))
+		for _, c := range plan.Customers {
+			baseCust[c] = true
 		}
+		baseLen := plan.SegmentLength + plan.UnintendedLength
 		for k := range steps {
 			v, _ := n.ValveIndex(steps[k].ID)
 			l2 := leak
 			l2.Failed = append(append([]int32(nil), leak.Failed...), v)
-			r2 := n.Render(st.Isolate(l2))
-			f := &IfFails{ExtraValves: []string{}, ExtraHouseholds: r2.Households - resp.Households,
-				ExtraLengthM: math.Round((r2.LengthM-resp.LengthM)*10) / 10}
-			for _, id := range r2.ValvesToClose {
-				if !base[id] {
-					f.ExtraValves = append(f.ExtraValves, id)
+			p2 := st.Isolate(l2)
+			f := &IfFails{ExtraValves: []string{}, ExtraHouseholds: p2.Households - plan.Households,
+				ExtraLengthM: math.Round((p2.SegmentLength+p2.UnintendedLength-baseLen)*10) / 10}
+			for _, w := range p2.ToClose {
+				if !inBase[w] {
+					f.ExtraValves = append(f.ExtraValves, t.ValveID[w])
 				}
 			}
-			for _, id := range r2.Customers {
-				if !baseCust[id] {
+			sort.Strings(f.ExtraValves)
+			seen := make(map[int32]bool)
+			for _, c := range p2.Customers {
+				if !baseCust[c] && !seen[c] {
+					seen[c] = true
 					f.ExtraCustomers++
 				}
 			}
@@ -277,17 +282,23 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 	}
 	resp.ClosingOrder = steps
 
-	// Critical customers, by category.
-	crit, err := p.Store.Customers(ctx, resp.CriticalCustomers)
-	if err != nil {
-		return nil, err
+	// Critical customers, by category (names and categories are in memory).
+	crit := make([]store.CustomerInfo, 0, len(resp.CriticalCustomers))
+	for _, c := range plan.Customers {
+		if t.CustCritical[c] {
+			crit = append(crit, store.CustomerInfo{ID: t.CustID[c], Name: t.CustName[c], Category: t.CustCategory[c],
+				Critical: true, Households: int(t.CustHouseholds[c])})
+		}
 	}
 	sort.SliceStable(crit, func(a, b int) bool {
 		ra, rb := categoryRank(crit[a].Category), categoryRank(crit[b].Category)
 		if ra != rb {
 			return ra < rb
 		}
-		return crit[a].Name < crit[b].Name
+		if crit[a].Name != crit[b].Name {
+			return crit[a].Name < crit[b].Name
+		}
+		return crit[a].ID < crit[b].ID
 	})
 	resp.Critical = crit
 
@@ -342,36 +353,67 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 	add(plan.FailedValves, "failed")
 	xs = append(xs, resp.Leak.X)
 	ys = append(ys, resp.Leak.Y)
-	lon, lat, err := p.Store.ToLonLat(ctx, xs, ys)
-	if err != nil {
-		return err
+	var lon, lat []float64
+	if g := n.LonLat; g != nil {
+		lon, lat = make([]float64, len(xs)), make([]float64, len(xs))
+		for i := range xs {
+			lon[i], lat[i] = g.Apply(xs[i], ys[i])
+		}
+	} else {
+		var err error
+		if lon, lat, err = p.Store.ToLonLat(ctx, xs, ys); err != nil {
+			return err
+		}
 	}
 	r6 := func(v float64) float64 { return math.Round(v*1e7) / 1e7 }
-	type feature struct {
-		Type       string         `json:"type"`
-		Geometry   map[string]any `json:"geometry"`
-		Properties map[string]any `json:"properties"`
+	type lineFeature struct {
+		Type     string `json:"type"`
+		Geometry struct {
+			Type        string       `json:"type"`
+			Coordinates [][2]float64 `json:"coordinates"`
+		} `json:"geometry"`
+		Properties struct {
+			Part string  `json:"part"`
+			Pipe string  `json:"pipe"`
+			From float64 `json:"from_m"`
+			To   float64 `json:"to_m"`
+		} `json:"properties"`
 	}
-	fc := func(fs []feature) json.RawMessage {
-		if fs == nil {
-			fs = []feature{}
-		}
-		b, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": fs})
+	type pointFeature struct {
+		Type     string `json:"type"`
+		Geometry struct {
+			Type        string     `json:"type"`
+			Coordinates [2]float64 `json:"coordinates"`
+		} `json:"geometry"`
+		Properties struct {
+			ID    string `json:"id"`
+			Role  string `json:"role"`
+			DN    int32  `json:"dn"`
+			Order int    `json:"order,omitempty"`
+		} `json:"properties"`
+	}
+	fc := func(fs any) json.RawMessage {
+		b, _ := json.Marshal(struct {
+			Type     string `json:"type"`
+			Features any    `json:"features"`
+		}{"FeatureCollection", fs})
 		return b
 	}
-	var rangeF []feature
+	rangeF := []lineFeature{}
 	li := 0
 	for _, pt := range parts {
 		for _, pc := range pt.pieces {
 			se := lines[li]
 			li++
-			coords := make([][2]float64, 0, se[1]-se[0])
+			var f lineFeature
+			f.Type, f.Geometry.Type = "Feature", "LineString"
+			f.Geometry.Coordinates = make([][2]float64, 0, se[1]-se[0])
 			for k := se[0]; k < se[1]; k++ {
-				coords = append(coords, [2]float64{r6(lon[k]), r6(lat[k])})
+				f.Geometry.Coordinates = append(f.Geometry.Coordinates, [2]float64{r6(lon[k]), r6(lat[k])})
 			}
-			rangeF = append(rangeF, feature{Type: "Feature",
-				Geometry:   map[string]any{"type": "LineString", "coordinates": coords},
-				Properties: map[string]any{"part": pt.name, "pipe": t.PipeID[pc.Pipe], "from_m": pc.From, "to_m": pc.To}})
+			f.Properties.Part, f.Properties.Pipe = pt.name, t.PipeID[pc.Pipe]
+			f.Properties.From, f.Properties.To = math.Round(pc.From*100)/100, math.Round(pc.To*100)/100
+			rangeF = append(rangeF, f)
 		}
 	}
 	resp.Range = fc(rangeF)
@@ -379,16 +421,17 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 	for k := range resp.ClosingOrder {
 		order[resp.ClosingOrder[k].ID] = resp.ClosingOrder[k].Order
 	}
-	var valveF []feature
+	valveF := []pointFeature{}
 	base := len(xs) - 1 - len(vpts)
 	for k, v := range vpts {
-		props := map[string]any{"id": v.id, "role": v.role, "dn": v.dn}
-		if o, ok := order[v.id]; ok && v.role == "to_close" {
-			props["order"] = o
+		var f pointFeature
+		f.Type, f.Geometry.Type = "Feature", "Point"
+		f.Geometry.Coordinates = [2]float64{r6(lon[base+k]), r6(lat[base+k])}
+		f.Properties.ID, f.Properties.Role, f.Properties.DN = v.id, v.role, v.dn
+		if v.role == "to_close" {
+			f.Properties.Order = order[v.id]
 		}
-		valveF = append(valveF, feature{Type: "Feature",
-			Geometry:   map[string]any{"type": "Point", "coordinates": [2]float64{r6(lon[base+k]), r6(lat[base+k])}},
-			Properties: props})
+		valveF = append(valveF, f)
 	}
 	resp.Valves = fc(valveF)
 	for k := range resp.ClosingOrder {

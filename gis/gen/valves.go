@@ -6,65 +6,49 @@ import (
 	"github.com/waterline-gis/waterline/gis"
 )
 
+// valveCell is the size, in blocks, of the cells whose boundaries carry
+// valves: every in-service street pipe crossing a cell boundary gets one,
+// about 1/valveCell valves per pipe, so a leak drains a few blocks.
+const valveCell = 3
+
+// missingValve is the share of boundary crossings left without a valve,
+// as in a real network (some shutoffs then drain two cells).
+const missingValve = 0.04
+
 func (g *city) buildValves(ds *gis.Dataset) {
 	r := g.rng
-	nn := g.nx * g.ny
-	var buf [6]int32
-	var sb [6]bool
-	deg3 := 0
-	for n := 0; n < nn; n++ {
-		if g.in[n] && g.degree(n) >= 3 {
-			deg3++
-		}
+	nx := g.nx
+	ox, oy := r.IntN(valveCell), r.IntN(valveCell)
+	cellOf := func(n int32) (int, int) {
+		i, j := int(n)%nx, int(n)/nx
+		return (i + ox) / valveCell, (j + oy) / valveCell
 	}
-	// Per tee 0, 1 or 2 valves, about 0.3 per pipe in all.
-	m := math.Min(1, 0.3*float64(len(ds.Pipes))/float64(max(1, deg3)))
-	p2, p1 := m/4, m/2
-	count := make([]uint8, nn)
-	total := 0
-	for n := 0; n < nn; n++ {
-		if !g.in[n] || g.degree(n) < 3 {
-			continue
-		}
-		switch x := r.Float64(); {
-		case x < p2:
-			count[n] = 2
-		case x < p2+p1:
-			count[n] = 1
-		}
-		total += int(count[n])
-	}
-	ds.Valves = make([]gis.Valve, 0, total)
-	node := make([]int32, 0, total) // the tee each valve is near
-	vp := make([]int32, 0, total)   // its pipe
+	ds.Valves = make([]gis.Valve, 0, len(ds.Pipes)/valveCell+16)
+	node := make([]int32, 0, cap(ds.Valves)) // the intersection each valve is near
+	vp := make([]int32, 0, cap(ds.Valves))   // its pipe
 	src := gis.Ref{File: "gen", Index: -1}
-	for n := 0; n < nn; n++ {
-		k := int(count[n])
-		if k == 0 {
+	for pi := range ds.Pipes {
+		pp := &ds.Pipes[pi]
+		m := g.meta[pi]
+		if m.a < 0 || m.b < 0 || pp.Status != gis.StatusInService {
 			continue
 		}
-		inc, st := g.incident(n, buf[:0], sb[:0])
-		first := r.IntN(len(inc))
-		second := (first + 1 + r.IntN(len(inc)-1)) % len(inc)
-		for c := 0; c < k; c++ {
-			x := first
-			if c == 1 {
-				x = second
-			}
-			pi := inc[x]
-			pp := &ds.Pipes[pi]
-			d := 2 + 3*r.Float64()
-			s := d
-			if !st[x] {
-				s = g.plen[pi] - d
-			}
-			ds.Valves = append(ds.Valves, gis.Valve{
-				Pipe: pp.ID, DN: pp.DN, NormallyOpen: true, Operable: true,
-				Geom: gis.PointAt(pp.Geom, s), Src: src,
-			})
-			node = append(node, int32(n))
-			vp = append(vp, pi)
+		ca, ra := cellOf(m.a)
+		cb, rb := cellOf(m.b)
+		if (ca == cb && ra == rb) || r.Float64() < missingValve {
+			continue
 		}
+		d := 2 + 3*r.Float64() // 2–5 m from the intersection
+		s, nd := d, m.a
+		if r.IntN(2) == 1 {
+			s, nd = g.plen[pi]-d, m.b
+		}
+		ds.Valves = append(ds.Valves, gis.Valve{
+			Pipe: pp.ID, DN: pp.DN, NormallyOpen: true, Operable: true,
+			Geom: gis.PointAt(pp.Geom, s), Src: src,
+		})
+		node = append(node, nd)
+		vp = append(vp, int32(pi))
 	}
 	V := len(ds.Valves)
 	// Normally closed: ~1 %, first on the district boundaries (a distribution

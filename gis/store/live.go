@@ -50,6 +50,9 @@ func (l *Live) Reload(ctx context.Context) error {
 	}
 	n := gis.NewNetwork(topo)
 	n.Version = v
+	if n.LonLat, err = l.st.LonLatGrid(ctx, 250); err != nil {
+		return err
+	}
 	l.cur.Store(n)
 	l.st.log.Info("network loaded", "version", v, "pipes", len(topo.PipeID), "segments", n.NumSegments(), "elapsed", time.Since(start))
 	if l.OnReload != nil {

@@ -142,3 +142,28 @@ func (s *Store) PipeIDs(ctx context.Context, f PipeFilter) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// LonLatGrid builds the storage-CRS → lon/lat interpolation grid for the
+// stored network's extent (with a margin), from one PostGIS transformation
+// of its control points. Cells are at most cell metres; nil when the
+// network is empty.
+func (s *Store) LonLatGrid(ctx context.Context, cell float64) (*gis.LonLatGrid, error) {
+	var minx, miny, maxx, maxy *float64
+	if err := s.pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM pipes) x`).
+		Scan(&minx, &miny, &maxx, &maxy); err != nil {
+		return nil, fmt.Errorf("store: extent: %w", err)
+	}
+	if minx == nil {
+		return nil, nil
+	}
+	const margin = 2000.0
+	x0, y0, x1, y1 := *minx-margin, *miny-margin, *maxx+margin, *maxy+margin
+	nx := max(1, min(512, int((x1-x0)/cell)+1))
+	ny := max(1, min(512, int((y1-y0)/cell)+1))
+	xs, ys, dx, dy := gis.GridPoints(x0, y0, x1, y1, nx, ny)
+	lon, lat, err := s.ToLonLat(ctx, xs, ys)
+	if err != nil {
+		return nil, err
+	}
+	return &gis.LonLatGrid{MinX: x0, MinY: y0, DX: dx, DY: dy, NX: nx, NY: ny, Lon: lon, Lat: lat}, nil
+}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,5 +230,39 @@ func TestRunOnce(t *testing.T) {
 	}
 	if err := a.RunOnce(ctx, "test.fail", "s", "r", false, job); err != nil {
 		t.Errorf("retry after failure: %v", err)
+	}
+}
+
+// TestLonLatGrid: the interpolated transformation agrees with PostGIS to
+// well under a centimetre across the network.
+func TestLonLatGrid(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t, 4548)
+	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	ds := tiny()
+	// Stretch the network over 40 km so the grid has many cells.
+	ds.Pipes = append(ds.Pipes, gis.Pipe{ID: "far", DN: 100, Status: gis.StatusInService, Geom: orb.LineString{{480000, 4040000}, {520000, 4080000}}})
+	if _, err := st.Import(ctx, ds, store.ImportOptions{File: "tiny", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.LonLatGrid(ctx, 250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xs, ys []float64
+	for i := 0; i < 200; i++ {
+		xs = append(xs, 480000+float64(i*197%40000))
+		ys = append(ys, 4040000+float64(i*331%40000))
+	}
+	lon, lat, err := st.ToLonLat(ctx, xs, ys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range xs {
+		glon, glat := g.Apply(xs[i], ys[i])
+		// 1e-7 degrees is about 1 cm.
+		if math.Abs(glon-lon[i]) > 1e-7 || math.Abs(glat-lat[i]) > 1e-7 {
+			t.Fatalf("(%v,%v): grid %v,%v, PostGIS %v,%v", xs[i], ys[i], glon, glat, lon[i], lat[i])
+		}
 	}
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/waterline-gis/waterline/gis"
+	"github.com/waterline-gis/waterline/gis/gen"
 	"github.com/waterline-gis/waterline/gis/store"
 	"github.com/waterline-gis/waterline/gis/tiles"
-	"github.com/waterline-gis/waterline/gis/tiles/tilestest"
 	"github.com/waterline-gis/waterline/migrations/testdb"
 )
 
@@ -25,16 +25,17 @@ type benchNet struct {
 	center  orb.Point // lon/lat of the network's middle
 }
 
-// benchNetwork imports a grid of about benchPipes pipes (80 m blocks, a
-// ~12 km square: a z14 tile holds ~1,200 pipes) into a fresh database.
+// benchNetwork imports a generated city of benchPipes pipes (gis/gen) into a
+// fresh database.
 func benchNetwork(b *testing.B) *benchNet {
 	b.Helper()
 	ctx := context.Background()
 	pool, _ := testdb.New(b, 4548)
 	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
-	o := tilestest.ForPipes(benchPipes)
-	o.Spacing = 80
-	ds := tilestest.Grid(o)
+	ds, err := gen.Generate(gen.Options{Pipes: benchPipes, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
 	start := time.Now()
 	res, err := st.Import(ctx, ds, store.ImportOptions{File: "bench grid", Replace: true})
 	if err != nil {
@@ -43,15 +44,14 @@ func benchNetwork(b *testing.B) *benchNet {
 	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("imported %d pipes, %d valves in %s", len(ds.Pipes), len(ds.Valves), time.Since(start).Round(time.Millisecond))
-	mid := ds.Pipes[0].Geom[0] // the south-west corner
-	mid[0] += float64(o.NX-1) * o.Spacing / 2
-	mid[1] += float64(o.NY-1) * o.Spacing / 2
-	lon, lat, err := st.ToLonLat(ctx, []float64{mid[0]}, []float64{mid[1]})
+	b.Logf("imported %d pipes, %d valves, %d hydrants in %s", len(ds.Pipes), len(ds.Valves), len(ds.Hydrants), time.Since(start).Round(time.Millisecond))
+	info, err := st.Info(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchNet{st: st, version: res.Version, center: orb.Point{lon[0], lat[0]}}
+	// The middle of the city's extent: the dense centre.
+	mid := orb.Point{(info.BBox[0] + info.BBox[2]) / 2, (info.BBox[1] + info.BBox[3]) / 2}
+	return &benchNet{st: st, version: res.Version, center: mid}
 }
 
 // around returns the 3×3 tiles at z around the network's middle.

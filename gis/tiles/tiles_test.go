@@ -351,6 +351,24 @@ func TestCache(t *testing.T) {
 	if st := svc.Stats(); st.Entries != 2 || st.Bytes <= int64(len(a)+len(c)) || st.Bytes > st.Max {
 		t.Errorf("cache stats %+v", st)
 	}
+	// Concurrent requests for one uncached tile all get the same bytes.
+	const n = 16
+	got := make(chan []byte, n)
+	for range n {
+		go func() {
+			b, err := svc.Tile(ctx, "network", z, x, y, res.Version+1)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- b
+		}()
+	}
+	first := <-got
+	for range n - 1 {
+		if b := <-got; !bytes.Equal(b, first) || len(b) == 0 {
+			t.Fatal("concurrent fetches of one tile differ")
+		}
+	}
 }
 
 type featureCollection struct {
