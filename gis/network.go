@@ -439,8 +439,6 @@ type scratch struct {
 	segMark  []uint32 // == gen: in the segment
 	segStat  []uint32 // generation of segState
 	segState []uint8
-	pipeMark []uint32
-	pipeGen  uint32
 }
 
 const (
@@ -457,7 +455,6 @@ func (n *Network) getScratch() *scratch {
 		segMark:  make([]uint32, n.nSeg),
 		segStat:  make([]uint32, n.nSeg),
 		segState: make([]uint8, n.nSeg),
-		pipeMark: make([]uint32, len(n.Topo.PipeID)),
 	}
 }
 
@@ -638,12 +635,6 @@ func (st *State) Isolate(l Leak) Plan {
 		}
 	}
 	// What is without water.
-	sc.pipeGen++
-	if sc.pipeGen == 0 {
-		clear(sc.pipeMark)
-		sc.pipeGen = 1
-	}
-	pg := sc.pipeGen
 	t := n.Topo
 	collect := func(segs []int32, pipes *[]int32, length *float64) {
 		// pipes with a positive-length piece in segs (dedup per list)
@@ -669,17 +660,22 @@ func (st *State) Isolate(l Leak) Plan {
 	collect(p.Unintended, &p.UnintendedPipes, &p.UnintendedLength)
 	p.SegmentPipes = dedup(p.SegmentPipes)
 	p.UnintendedPipes = dedup(p.UnintendedPipes)
-	// Pipe-level customers: affected when any piece of their pipe is.
-	for _, list := range [2][]int32{p.SegmentPipes, p.UnintendedPipes} {
-		for _, q := range list {
-			if sc.pipeMark[q] == pg {
-				continue
-			}
-			sc.pipeMark[q] = pg
-			for _, c := range n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]] {
-				p.Customers = append(p.Customers, c)
-				p.Households += int64(t.CustHouseholds[c])
-			}
+	// Pipe-level customers: affected when any piece of their pipe is. Both
+	// pipe lists are sorted and unique; walk their union once.
+	a, b := p.SegmentPipes, p.UnintendedPipes
+	for len(a) > 0 || len(b) > 0 {
+		var q int32
+		switch {
+		case len(b) == 0 || (len(a) > 0 && a[0] < b[0]):
+			q, a = a[0], a[1:]
+		case len(a) == 0 || b[0] < a[0]:
+			q, b = b[0], b[1:]
+		default: // equal
+			q, a, b = a[0], a[1:], b[1:]
+		}
+		for _, c := range n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]] {
+			p.Customers = append(p.Customers, c)
+			p.Households += int64(t.CustHouseholds[c])
 		}
 	}
 	return p

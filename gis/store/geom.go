@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/twpayne/go-geom"
 	"github.com/twpayne/go-geom/encoding/ewkb"
+	"github.com/twpayne/go-geom/encoding/wkb"
 )
 
 func lineEWKB(ls orb.LineString, srid int) ([]byte, error) {
@@ -121,4 +122,29 @@ func toMultiPolygon(b []byte) (orb.MultiPolygon, error) {
 		}
 	}
 	return out, nil
+}
+
+func multiPointWKB(xs, ys []float64) ([]byte, error) {
+	flat := make([]float64, 0, 2*len(xs))
+	for i := range xs {
+		flat = append(flat, xs[i], ys[i])
+	}
+	return wkb.Marshal(geom.NewMultiPointFlat(geom.XY, flat), binary.LittleEndian)
+}
+
+func multiPointXY(b []byte, n int) ([]float64, []float64, error) {
+	g, err := wkb.Unmarshal(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: decode points: %w", err)
+	}
+	mp, ok := g.(*geom.MultiPoint)
+	if !ok || mp.NumPoints() != n {
+		return nil, nil, fmt.Errorf("store: transform returned %T with a different number of points", g)
+	}
+	fc, stride := mp.FlatCoords(), mp.Stride()
+	xs, ys := make([]float64, n), make([]float64, n)
+	for i := 0; i < n; i++ {
+		xs[i], ys[i] = fc[i*stride], fc[i*stride+1]
+	}
+	return xs, ys, nil
 }

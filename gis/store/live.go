@@ -48,11 +48,23 @@ func (l *Live) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The lon/lat grid is PostgreSQL's work; build the graph meanwhile.
+	type gridResult struct {
+		g   *gis.LonLatGrid
+		err error
+	}
+	gc := make(chan gridResult, 1)
+	go func() {
+		g, err := l.st.LonLatGrid(ctx, 250)
+		gc <- gridResult{g, err}
+	}()
 	n := gis.NewNetwork(topo)
 	n.Version = v
-	if n.LonLat, err = l.st.LonLatGrid(ctx, 250); err != nil {
-		return err
+	gr := <-gc
+	if gr.err != nil {
+		return gr.err
 	}
+	n.LonLat = gr.g
 	l.cur.Store(n)
 	l.st.log.Info("network loaded", "version", v, "pipes", len(topo.PipeID), "segments", n.NumSegments(), "elapsed", time.Since(start))
 	if l.OnReload != nil {

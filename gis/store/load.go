@@ -197,17 +197,19 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 	t.PipeLen = make([]float64, 0, np)
 	t.PipeOff = make([]int32, 1, np+1)
 	t.PipeXY = make([]float64, 0, 8*np)
-	for _, st := range []struct {
-		sql  string
-		scan func(rows pgx.Rows) error
-	}{
-		{`SELECT ST_X(geom), ST_Y(geom) FROM nodes ORDER BY id`, func(r pgx.Rows) error {
+	type stmt struct {
+		group int // statements of one group run in order on one connection
+		sql   string
+		scan  func(rows pgx.Rows) error
+	}
+	stmts := []stmt{
+		{0, `SELECT ST_X(geom), ST_Y(geom) FROM nodes ORDER BY id`, func(r pgx.Rows) error {
 			var x, y float64
 			err := r.Scan(&x, &y)
 			t.NodeXY = append(t.NodeXY, x, y)
 			return err
 		}},
-		{`SELECT id, dn, status = 'in_service', coalesce(from_node, -1), coalesce(to_node, -1), length_m, ST_AsBinary(geom) FROM pipes ORDER BY seq`, func(r pgx.Rows) error {
+		{0, `SELECT id, dn, status = 'in_service', coalesce(from_node, -1), coalesce(to_node, -1), length_m, ST_AsBinary(geom) FROM pipes ORDER BY seq`, func(r pgx.Rows) error {
 			var id string
 			var dn, from, to int32
 			var ins bool
@@ -227,7 +229,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.PipeOff = append(t.PipeOff, int32(len(t.PipeXY)/2))
 			return err
 		}},
-		{`SELECT pipe_seq, node_id, s FROM pipe_tees ORDER BY pipe_seq, s`, func(r pgx.Rows) error {
+		{2, `SELECT pipe_seq, node_id, s FROM pipe_tees ORDER BY pipe_seq, s`, func(r pgx.Rows) error {
 			var p, n int32
 			var sv float64
 			err := r.Scan(&p, &n, &sv)
@@ -236,7 +238,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.TeeS = append(t.TeeS, sv)
 			return err
 		}},
-		{`SELECT id, coalesce(at_pipe, -1), s, dn, normally_open, operable FROM valves ORDER BY seq`, func(r pgx.Rows) error {
+		{2, `SELECT id, coalesce(at_pipe, -1), s, dn, normally_open, operable FROM valves ORDER BY seq`, func(r pgx.Rows) error {
 			var id string
 			var p, dn int32
 			var sv float64
@@ -250,7 +252,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.ValveOperable = append(t.ValveOperable, op)
 			return err
 		}},
-		{`SELECT id, coalesce(at_pipe, -1), s FROM sources ORDER BY seq`, func(r pgx.Rows) error {
+		{2, `SELECT id, coalesce(at_pipe, -1), s FROM sources ORDER BY seq`, func(r pgx.Rows) error {
 			var id string
 			var p int32
 			var sv float64
@@ -260,7 +262,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.SourceS = append(t.SourceS, sv)
 			return err
 		}},
-		{`SELECT id, coalesce(at_pipe, -1), s FROM hydrants ORDER BY seq`, func(r pgx.Rows) error {
+		{2, `SELECT id, coalesce(at_pipe, -1), s FROM hydrants ORDER BY seq`, func(r pgx.Rows) error {
 			var id string
 			var p int32
 			var sv float64
@@ -270,7 +272,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.HydrantS = append(t.HydrantS, sv)
 			return err
 		}},
-		{`SELECT id, coalesce(at_pipe, -1), s FROM connections ORDER BY seq`, func(r pgx.Rows) error {
+		{2, `SELECT id, coalesce(at_pipe, -1), s FROM connections ORDER BY seq`, func(r pgx.Rows) error {
 			var id string
 			var p int32
 			var sv float64
@@ -280,7 +282,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.ConnS = append(t.ConnS, sv)
 			return err
 		}},
-		{`SELECT id, coalesce(at_conn, -1), coalesce(at_pipe, -1), s, pipe_level, households, critical, category,
+		{1, `SELECT id, coalesce(at_conn, -1), coalesce(at_pipe, -1), s, pipe_level, households, critical, category,
 			CASE WHEN critical THEN name ELSE '' END FROM customers ORDER BY seq`, func(r pgx.Rows) error {
 			var id, cat, name string
 			var conn, p, hh int32
@@ -298,21 +300,60 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			t.CustName = append(t.CustName, name)
 			return err
 		}},
-	} {
-		rows, err := tx.Query(ctx, st.sql)
-		if err != nil {
-			return nil, 0, fmt.Errorf("store: load: %w", err)
-		}
-		for rows.Next() {
-			if err := st.scan(rows); err != nil {
-				rows.Close()
-				return nil, 0, fmt.Errorf("store: load: %w", err)
+	}
+	// The three groups run in parallel, each in its own transaction on the
+	// leader's exported snapshot, so they read one consistent network while
+	// PostgreSQL and the decoding use both cores.
+	var snap string
+	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snap); err != nil {
+		return nil, 0, fmt.Errorf("store: load: %w", err)
+	}
+	run := func(ctx context.Context, q pgx.Tx, group int) error {
+		for _, st := range stmts {
+			if st.group != group {
+				continue
+			}
+			rows, err := q.Query(ctx, st.sql)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := st.scan(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, 0, fmt.Errorf("store: load: %w", err)
+		return nil
+	}
+	errs := make(chan error, 2)
+	for g := 1; g <= 2; g++ {
+		go func(g int) {
+			errs <- func() error {
+				q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+				if err != nil {
+					return err
+				}
+				defer q.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+				if _, err := q.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snap+"'"); err != nil {
+					return err
+				}
+				return run(ctx, q, g)
+			}()
+		}(g)
+	}
+	err = run(ctx, tx, 0)
+	for g := 1; g <= 2; g++ {
+		if e := <-errs; e != nil && err == nil {
+			err = e
 		}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: load: %w", err)
 	}
 	return t, version, nil
 }

@@ -36,10 +36,7 @@ func (s *Store) ToLonLat(ctx context.Context, xs, ys []float64) ([]float64, []fl
 	if len(xs) == 0 {
 		return nil, nil, nil
 	}
-	var lon, lat []float64
-	err := s.pool.QueryRow(ctx, `SELECT array_agg(ST_X(g) ORDER BY i), array_agg(ST_Y(g) ORDER BY i) FROM (
-		SELECT i, ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $3::int), 4326) AS g
-		FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, i)) t`, xs, ys, s.srid).Scan(&lon, &lat)
+	lon, lat, err := s.transformXY(ctx, xs, ys, s.srid, "", 4326)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: to lon/lat: %w", err)
 	}

@@ -130,21 +130,10 @@ func (s *Store) Transform(ctx context.Context, ds *gis.Dataset) error {
 		ds.SRID, ds.Proj = s.srid, ""
 		return nil
 	}
-	var q string
-	args := []any{xs, ys}
-	if ds.SRID != 0 {
-		q = `SELECT array_agg(ST_X(g) ORDER BY i), array_agg(ST_Y(g) ORDER BY i) FROM (
-			SELECT i, ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $3::int), $4::int) AS g
-			FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, i)) t`
-		args = append(args, ds.SRID, s.srid)
-	} else {
-		q = `SELECT array_agg(ST_X(g) ORDER BY i), array_agg(ST_Y(g) ORDER BY i) FROM (
-			SELECT i, ST_Transform(ST_MakePoint(x, y), $3::text, $4::int) AS g
-			FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, i)) t`
-		args = append(args, ds.Proj, s.srid)
-	}
-	var tx, ty []float64
-	if err := s.pool.QueryRow(ctx, q, args...).Scan(&tx, &ty); err != nil {
+	// One MULTIPOINT, transformed in one call: PROJ builds its pipeline
+	// once, however many points there are.
+	tx, ty, err := s.transformXY(ctx, xs, ys, ds.SRID, ds.Proj, s.srid)
+	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
 			return &CRSError{Msg: fmt.Sprintf("cannot transform from %s to EPSG:%d: %s", crsName(ds), s.srid, pgErr.Message)}
@@ -205,4 +194,23 @@ func visit(ds *gis.Dataset, f func(p *[2]float64)) {
 			}
 		}
 	}
+}
+
+// transformXY transforms points from EPSG:from (or the PROJ definition
+// proj when from is 0) to EPSG:to in one PostGIS call.
+func (s *Store) transformXY(ctx context.Context, xs, ys []float64, from int, proj string, to int) ([]float64, []float64, error) {
+	mp, err := multiPointWKB(xs, ys)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []byte
+	if from != 0 {
+		err = s.pool.QueryRow(ctx, `SELECT ST_AsBinary(ST_Transform(ST_SetSRID(ST_GeomFromWKB($1), $2::int), $3::int))`, mp, from, to).Scan(&out)
+	} else {
+		err = s.pool.QueryRow(ctx, `SELECT ST_AsBinary(ST_Transform(ST_GeomFromWKB($1), $2::text, $3::int))`, mp, proj, to).Scan(&out)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return multiPointXY(out, len(xs))
 }
