@@ -1,0 +1,391 @@
+// Package web is Waterline's HTTP layer: one route table, one error mapper,
+// the JSON API, vector tiles and the embedded map UI.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/waterline-gis/waterline/gis"
+	"github.com/waterline-gis/waterline/gis/store"
+	"github.com/waterline-gis/waterline/gis/tiles"
+	"github.com/waterline-gis/waterline/patrol"
+	"github.com/waterline-gis/waterline/repair"
+	"github.com/waterline-gis/waterline/web/ui"
+)
+
+// Config wires the server's dependencies. Every field but Basemap is
+// required.
+type Config struct {
+	Store   *store.Store
+	Live    *store.Live
+	Tiles   *tiles.Service
+	Planner *repair.Planner
+	Log     *slog.Logger
+	TZ      *time.Location
+	Basemap string // optional raster tile URL template for a base map
+	Patrol  *patrol.Service
+	Jobs    *repair.Jobs
+	// Now is the clock (tests set it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Server serves the API and the UI. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	router  *mux.Router
+	metrics *metrics
+	handler http.Handler
+}
+
+// New builds the server and its route table.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter()}
+	s.metrics = newMetrics(s)
+	s.routes()
+	s.handler = s.observe(s.router)
+	return s
+}
+
+// Handler is the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// maxBody limits JSON request bodies.
+const maxBody = 1 << 20
+
+func (s *Server) routes() {
+	r := s.router
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
+	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
+	r.HandleFunc("/api/config", s.config).Methods(http.MethodGet)
+	r.HandleFunc("/api/network", s.network).Methods(http.MethodGet)
+	r.HandleFunc("/api/shutoffs/plan", s.plan).Methods(http.MethodPost)
+	r.HandleFunc("/api/shutoffs/customers.csv", s.planCSV).Methods(http.MethodGet)
+	r.HandleFunc("/api/shutoffs/notice", s.notice).Methods(http.MethodPost)
+	r.HandleFunc("/api/segments/stats", s.segmentStats).Methods(http.MethodGet)
+	r.HandleFunc("/tiles/{layer}/{z}/{x}/{y}.mvt", s.tile).Methods(http.MethodGet)
+	r.HandleFunc("/tiles/{layer}.json", s.tileJSON).Methods(http.MethodGet)
+	r.HandleFunc("/collections", s.collections).Methods(http.MethodGet)
+	r.HandleFunc("/collections/{id}/items", s.items).Methods(http.MethodGet)
+	s.patrolRoutes(r)
+	s.repairRoutes(r)
+	r.PathPrefix("/api/").HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, gis.Errorf(gis.NotFound, "route.not_found", "no API route %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, errBody("method.not_allowed", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)))
+	})
+	r.PathPrefix("/").Handler(http.FileServer(http.FS(ui.FS())))
+}
+
+func errBody(code, msg string) map[string]any {
+	return map[string]any{"error": map[string]string{"code": code, "message": msg}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// error is the one place that maps an error to a status and JSON body.
+// Internal errors are logged and answered without their text.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	var ge *gis.Error
+	switch {
+	case errors.As(err, &ge):
+		status := map[gis.ErrorKind]int{gis.Invalid: 400, gis.NotFound: 404, gis.Conflict: 409, gis.Unavailable: 503}[ge.Kind]
+		if status == 0 {
+			status = 400
+		}
+		writeJSON(w, status, errBody(ge.Code, ge.Msg))
+	case errors.Is(err, tiles.ErrUnknownLayer):
+		writeJSON(w, http.StatusNotFound, errBody("layer.unknown", err.Error()))
+	case errors.Is(err, tiles.ErrOutOfRange):
+		writeJSON(w, http.StatusBadRequest, errBody("tile.out_of_range", err.Error()))
+	case errors.Is(err, context.Canceled):
+		writeJSON(w, 499, errBody("request.canceled", "the request was canceled"))
+	case errors.Is(err, context.DeadlineExceeded):
+		writeJSON(w, http.StatusServiceUnavailable, errBody("request.timeout", "the request took too long"))
+	default:
+		s.cfg.Log.Error("internal error", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errBody("internal", "internal error; see the server log"))
+	}
+}
+
+// decode reads a JSON body strictly (unknown fields are an error).
+func decode(r *http.Request, w http.ResponseWriter, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return gis.Errorf(gis.Invalid, "body.too_large", "the request body is larger than %d bytes", maxBody)
+		}
+		return gis.Errorf(gis.Invalid, "body.bad_json", "the request body is not valid JSON for this route: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Pool().Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, errBody("db.unreachable", "the database is not reachable"))
+		return
+	}
+	n := s.cfg.Live.Network()
+	if n == nil {
+		writeJSON(w, http.StatusServiceUnavailable, errBody("network.not_loaded", "the network is not loaded yet"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "network_version": n.Version})
+}
+
+func (s *Server) config(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"srid": s.cfg.Store.SRID(), "time_zone": s.cfg.TZ.String(), "basemap": s.cfg.Basemap,
+		"layers": s.cfg.Tiles.Layers(),
+	})
+}
+
+func (s *Server) network(w http.ResponseWriter, r *http.Request) {
+	info, err := s.cfg.Store.Info(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
+	var req repair.PlanRequest
+	if err := decode(r, w, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	resp, err := s.cfg.Planner.Plan(r.Context(), req)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// planFromQuery reads a plan request from query parameters: pipe, at,
+// failed (repeated or comma-separated).
+func planFromQuery(r *http.Request) (repair.PlanRequest, error) {
+	q := r.URL.Query()
+	req := repair.PlanRequest{Pipe: q.Get("pipe")}
+	if v := q.Get("at"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return req, gis.Errorf(gis.Invalid, "leak.bad_at", "at=%q is not a number", v)
+		}
+		req.At = &f
+	}
+	for _, f := range q["failed"] {
+		for _, id := range splitComma(f) {
+			req.FailedValves = append(req.FailedValves, id)
+		}
+	}
+	no := false
+	req.Contingency = &no
+	return req, nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func (s *Server) planCSV(w http.ResponseWriter, r *http.Request) {
+	req, err := planFromQuery(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	resp, err := s.cfg.Planner.Plan(r.Context(), req)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rows, err := s.cfg.Planner.CustomersCSV(r.Context(), resp)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="shutoff-%s-customers.csv"`, resp.Leak.Pipe))
+	if err := writeCustomersCSV(w, rows); err != nil {
+		s.cfg.Log.Warn("csv write", "err", err)
+	}
+}
+
+// notice answers {"plan": PlanRequest, "notice": NoticeRequest}.
+func (s *Server) notice(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Plan   repair.PlanRequest   `json:"plan"`
+		Notice repair.NoticeRequest `json:"notice"`
+	}
+	if err := decode(r, w, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	n, err := s.cfg.Planner.NoticeFor(r.Context(), req.Plan, req.Notice, s.cfg.Now())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+func (s *Server) segmentStats(w http.ResponseWriter, r *http.Request) {
+	n := s.cfg.Live.Network()
+	if n == nil {
+		s.error(w, r, gis.Errorf(gis.Unavailable, "network.not_loaded", "the network is not loaded yet"))
+		return
+	}
+	top := 20
+	if v := r.URL.Query().Get("top"); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > 1000 {
+			s.error(w, r, gis.Errorf(gis.Invalid, "top.bad", "top must be an integer within [1, 1000]"))
+			return
+		}
+		top = k
+	}
+	writeJSON(w, http.StatusOK, n.SegmentStats(top))
+}
+
+func intVar(r *http.Request, name string) (int, error) {
+	v := mux.Vars(r)[name]
+	i, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, gis.Errorf(gis.Invalid, "tile.bad_coordinate", "%s=%q is not an integer", name, v)
+	}
+	return i, nil
+}
+
+func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
+	var zxy [3]int
+	for i, name := range []string{"z", "x", "y"} {
+		v, err := intVar(r, name)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		zxy[i] = v
+	}
+	var version int64
+	if n := s.cfg.Live.Network(); n != nil {
+		version = n.Version
+	}
+	layer := mux.Vars(r)["layer"]
+	etag := fmt.Sprintf(`"v%d-%s-%d-%d-%d"`, version, layer, zxy[0], zxy[1], zxy[2])
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	b, err := s.cfg.Tiles.Tile(r.Context(), layer, zxy[0], zxy[1], zxy[2], version)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.mapbox-vector-tile")
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b) //nolint:errcheck
+}
+
+func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) {
+	layer := mux.Vars(r)["layer"]
+	tmpl := "/tiles/" + layer + "/{z}/{x}/{y}.mvt"
+	tj := s.cfg.Tiles.TileJSON(layer, tmpl)
+	if tj == nil {
+		s.error(w, r, fmt.Errorf("%w: %q", tiles.ErrUnknownLayer, layer))
+		return
+	}
+	writeJSON(w, http.StatusOK, tj)
+}
+
+func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
+	var cs []map[string]any
+	for _, l := range s.cfg.Tiles.Layers() {
+		cs = append(cs, map[string]any{"id": l, "links": []map[string]string{{"rel": "items", "href": "/collections/" + l + "/items", "type": "application/geo+json"}}})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"collections": cs})
+}
+
+func (s *Server) items(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 1000
+	if v := q.Get("limit"); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > 10000 {
+			s.error(w, r, gis.Errorf(gis.Invalid, "limit.bad", "limit must be an integer within [1, 10000]"))
+			return
+		}
+		limit = k
+	}
+	var bbox *[4]float64
+	if v := q.Get("bbox"); v != "" {
+		parts := splitComma(v)
+		if len(parts) != 4 {
+			s.error(w, r, gis.Errorf(gis.Invalid, "bbox.bad", "bbox must be four numbers minLon,minLat,maxLon,maxLat"))
+			return
+		}
+		var b [4]float64
+		for i, p := range parts {
+			f, err := strconv.ParseFloat(p, 64)
+			if err != nil || f != f {
+				s.error(w, r, gis.Errorf(gis.Invalid, "bbox.bad", "bbox value %q is not a number", p))
+				return
+			}
+			b[i] = f
+		}
+		if b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 {
+			s.error(w, r, gis.Errorf(gis.Invalid, "bbox.bad", "bbox must be minLon,minLat,maxLon,maxLat within WGS84 bounds"))
+			return
+		}
+		bbox = &b
+	}
+	body, err := s.cfg.Tiles.Features(r.Context(), mux.Vars(r)["id"], bbox, limit)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Write(body) //nolint:errcheck
+}
