@@ -26,7 +26,7 @@ deps:
 demo: build
 	@set -e; \
 	if [ -z "$$DATABASE_URL" ]; then \
-	  admin=$$(.ci/postgis.sh start); \
+	  admin=$$(.ci/postgis.sh start) || exit 1; \
 	  psql "$$admin" -qAtc "SELECT 1 FROM pg_database WHERE datname = 'waterline'" | grep -q 1 || psql "$$admin" -qc "CREATE DATABASE waterline"; \
 	  export DATABASE_URL=$$(echo "$$admin" | sed 's#/postgres?#/waterline?#'); \
 	fi; \
@@ -35,14 +35,14 @@ demo: build
 
 test: deps
 	@set -e; \
-	export WATERLINE_TEST_DATABASE_URL="$${WATERLINE_TEST_DATABASE_URL:-$$(.ci/postgis.sh start)}"; \
+	if [ -z "$$WATERLINE_TEST_DATABASE_URL" ]; then url=$$(.ci/postgis.sh start); export WATERLINE_TEST_DATABASE_URL=$$url; fi; \
 	$(GO) vet ./...; \
 	$(GO) test -count=1 -timeout 20m ./...
 
 # bench prints the performance figures of the README (takes minutes).
 bench:
 	@set -e; \
-	export WATERLINE_TEST_DATABASE_URL="$${WATERLINE_TEST_DATABASE_URL:-$$(.ci/postgis.sh start)}"; \
+	if [ -z "$$WATERLINE_TEST_DATABASE_URL" ]; then url=$$(.ci/postgis.sh start); export WATERLINE_TEST_DATABASE_URL=$$url; fi; \
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 # ui rebuilds the embedded map bundle (needs Node.js and npm).

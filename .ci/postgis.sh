@@ -9,7 +9,6 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 data="$here/.pgdata"
-port="${WATERLINE_PG_PORT:-55432}"
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 
@@ -47,7 +46,20 @@ as_pg() {
   fi
 }
 
-url() { echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"; }
+# port: the one this cluster runs on (postmaster.pid), else WATERLINE_PG_PORT, else
+# the first free port from 55432 (another checkout's cluster may hold one).
+port() {
+  if [ -f "$data/postmaster.pid" ] && running; then sed -n 4p "$data/postmaster.pid"; return; fi
+  if [ -n "${WATERLINE_PG_PORT:-}" ]; then echo "$WATERLINE_PG_PORT"; return; fi
+  local p
+  for p in $(seq 55432 55499); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "postgis: no free port in 55432-55499" >&2
+  return 1
+}
+
+url() { echo "postgres://postgres@127.0.0.1:$(port)/postgres?sslmode=disable"; }
 
 running() { as_pg "$(pgbin)/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
@@ -62,6 +74,8 @@ start() {
     chmod 700 "$data"
     as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
+  local port
+  port=$(port)
   if ! running; then
     log "starting on port $port"
     as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
