@@ -52,7 +52,7 @@ func BenchmarkMorningJob(b *testing.B) {
 	loc := shanghai(b)
 	clk := &clock{t: time.Date(2026, 3, 2, 5, 30, 0, 0, loc)}
 	svc, err := patrol.New(patrol.Config{Store: st, Live: live, Grades: gis.DefaultGradeRules(), Rules: patrol.DefaultRules(),
-		TZ: loc, Now: clk.Now, Log: slog.New(slog.DiscardHandler)})
+		TZ: loc, Now: clk.Now, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -37,6 +37,21 @@ func (s *Service) RunDaily(ctx context.Context) error {
 	return nil
 }
 
+// CatchUp runs the morning job now if today's scheduled time has passed
+// (a replica that was down at 05:30 plans the day when it starts); a day
+// already planned is skipped. Call it in a goroutine at start-up.
+func (s *Service) CatchUp(ctx context.Context) error {
+	sched, err := cron.ParseStandard(s.cfg.Rules.Cron)
+	if err != nil {
+		return fmt.Errorf("patrol: cron %q: %w", s.cfg.Rules.Cron, err)
+	}
+	now := s.cfg.Now().In(s.cfg.TZ)
+	if first := sched.Next(s.Today().Start(s.cfg.TZ).Add(-time.Nanosecond)); first.After(now) {
+		return nil // not yet: the scheduler will run it
+	}
+	return s.RunDaily(ctx)
+}
+
 // Schedule adds the morning job to c at Rules.Cron. c should read its
 // specs in the utility's zone (cron.WithLocation). Each run gets a context
 // derived from ctx (ended at shutdown) with a timeout.

@@ -29,7 +29,10 @@ type PlanOptions struct {
 	Day      schedule.Day
 	District string     // "" = every district
 	Start    *orb.Point // start point in the storage CRS (only with District)
-	Managers int        // number of routes (only with District); 0 = the district's managers
+	// StartLonLat is the start point in WGS84 [lon, lat], used when Start
+	// is nil (only with District).
+	StartLonLat *[2]float64
+	Managers    int // number of routes (only with District); 0 = the district's managers
 	// Save replaces the day's stored plan (of District, or of every
 	// district); false computes without storing (a preview).
 	Save bool
@@ -161,8 +164,22 @@ func (s *Service) districtInfos(ctx context.Context) (map[string]*districtInfo, 
 // *gis.Error NotFound for an unknown district, Invalid for a start
 // without a district, Unavailable before the network is loaded.
 func (s *Service) Plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
-	if opt.District == "" && (opt.Start != nil || opt.Managers > 0) {
+	if opt.District == "" && (opt.Start != nil || opt.StartLonLat != nil || opt.Managers > 0) {
 		return nil, gis.Errorf(gis.Invalid, "plan.needs_district", "a start point or a number of managers applies to one district: give the district")
+	}
+	if opt.Start == nil && opt.StartLonLat != nil {
+		ll := *opt.StartLonLat
+		if !(ll[0] >= -180 && ll[0] <= 180 && ll[1] >= -90 && ll[1] <= 90) {
+			return nil, gis.Errorf(gis.Invalid, "plan.bad_start", "the start must be a WGS84 lon/lat")
+		}
+		pts, err := s.toStorage(ctx, []float64{ll[0]}, []float64{ll[1]})
+		if err != nil {
+			return nil, err
+		}
+		opt.Start = &pts[0]
+	}
+	if opt.Managers < 0 || opt.Managers > 50 {
+		return nil, gis.Errorf(gis.Invalid, "plan.bad_managers", "managers must be within [1, 50]")
 	}
 	if opt.TimeLimit == 0 {
 		ms := s.cfg.Rules.RouteTimeMS
@@ -210,6 +227,7 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	tCat := time.Now()
 	infos, err := s.districtInfos(ctx)
 	if err != nil {
 		return nil, err
@@ -236,6 +254,7 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	tState := time.Now()
 	dp := &DayPlan{Date: opt.Day.String(), NetworkVersion: c.version, Districts: make([]*DistrictPlan, len(dists)),
 		OverCapacity: []string{}}
 	// Route districts in parallel, largest first.
@@ -274,6 +293,8 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	s.cfg.Log.Debug("patrol plan computed", "date", opt.Day.String(), "districts", len(dists), "catalog", tCat.Sub(start),
+		"state", tState.Sub(tCat), "routing", time.Since(tState))
 	// Start points in lon/lat, one round trip.
 	pts := make([]orb.Point, len(dp.Districts))
 	for i, d := range dp.Districts {
@@ -439,6 +460,8 @@ func (s *Service) save(ctx context.Context, opt PlanOptions, p *DayPlan) error {
 	t := c.net.Topo
 	day := opt.Day.Time()
 	srid := s.cfg.Store.SRID()
+	t0 := time.Now()
+	defer func() { s.cfg.Log.Debug("patrol plan saved", "date", opt.Day.String(), "elapsed", time.Since(t0)) }()
 	err = pgx.BeginFunc(ctx, s.cfg.Store.Pool(), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM patrol_routes WHERE plan_date = $1 AND ($2 = '' OR district = $2)", day, opt.District); err != nil {
 			return err

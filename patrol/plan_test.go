@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waterline-gis/waterline/gis"
-
 	"github.com/paulmach/orb"
 
+	"github.com/waterline-gis/waterline/gis"
+	"github.com/waterline-gis/waterline/gis/gen"
+	"github.com/waterline-gis/waterline/gis/store"
+	"github.com/waterline-gis/waterline/migrations/testdb"
 	"github.com/waterline-gis/waterline/patrol"
 	"github.com/waterline-gis/waterline/patrol/patroltest"
 	"github.com/waterline-gis/waterline/patrol/schedule"
@@ -289,5 +291,75 @@ func TestDailyJobOnceAcrossReplicas(t *testing.T) {
 	}
 	if n := count(t, e, "SELECT count(*) FROM job_runs WHERE job = $1 AND slot = $2 AND status = 'done'", patrol.JobName, e.today().String()); n != 1 {
 		t.Fatalf("job runs: %d", n)
+	}
+}
+
+func TestCatchUp(t *testing.T) {
+	e := newEnv(t, patroltest.Options{NX: 5, NY: 5}, nil)
+	ctx := context.Background()
+	e.clock.Set(time.Date(2026, 3, 2, 4, 0, 0, 0, e.loc)) // before 05:30: nothing
+	if err := e.svc.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, e, "SELECT count(*) FROM patrol_routes"); n != 0 {
+		t.Fatalf("planned before the scheduled time: %d routes", n)
+	}
+	e.clock.Set(time.Date(2026, 3, 2, 9, 0, 0, 0, e.loc)) // after: the day is planned
+	if err := e.svc.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, e, "SELECT count(*) FROM patrol_routes WHERE plan_date = '2026-03-02'"); n != 1 {
+		t.Fatalf("catch-up: %d routes", n)
+	}
+}
+
+// TestBalancedDaysGeneratedCity checks the 1.2 target on every district of
+// a generated city (gis/gen: irregular blocks, parks, missing links).
+func TestBalancedDaysGeneratedCity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	ctx := context.Background()
+	ds, err := gen.Generate(gen.Options{Pipes: 15000, Seed: 3, Districts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := testdb.New(t, gen.DefaultSRID)
+	st := store.New(pool, gen.DefaultSRID, gis.DefaultGradeRules(), nil)
+	if _, err := st.Import(ctx, ds, store.ImportOptions{File: "gen", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	live := store.NewLive(st)
+	if err := live.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	loc := shanghai(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 5, 30, 0, 0, loc)}
+	svc, err := patrol.New(patrol.Config{Store: st, Live: live, Grades: gis.DefaultGradeRules(), Rules: patrol.DefaultRules(), TZ: loc, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{svc: svc, st: st, live: live, pool: pool, clock: clk, loc: loc}
+	lens := map[string][]float64{}
+	start := e.today()
+	for d := start; d < start+6; d++ {
+		p, err := svc.Plan(ctx, patrol.PlanOptions{Day: d, Save: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dp := range p.Districts {
+			lens[dp.District] = append(lens[dp.District], dp.TotalM)
+		}
+		e.patrolPlanned(t, d)
+	}
+	for id, ls := range lens {
+		lo, hi := math.Inf(1), 0.0
+		for _, l := range ls {
+			lo, hi = math.Min(lo, l), math.Max(hi, l)
+		}
+		t.Logf("district %s: daily routes %.0f m, longest/shortest %.3f", id, ls, hi/lo)
+		if hi > 1.2*lo {
+			t.Errorf("district %s: longest day %.0f m > 1.2 × shortest %.0f m", id, hi, lo)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func DefaultRules() Rules {
 		SpeedsKmh:        map[string]float64{"walk": 4, "ebike": 12, "car": 25},
 		HoursPerDay:      6,
 		Deadhead:         "pipes",
-		MarginM:          1000,
+		MarginM:          300,
 		OffNetFactor:     1.4,
 		RouteTimeMS:      200,
 		JobRouteMS:       20,

@@ -38,13 +38,25 @@ func (j *Jobs) heldExcept(ctx context.Context, except int64) ([]string, error) {
 	return vs, nil
 }
 
-// plannerWithout is the planner seeing every valve held closed except
-// those of job except (a job re-planning itself must not see its own
-// valves as already shut).
-func (j *Jobs) plannerWithout(except int64) *Planner {
+// plan plans req on the live network, seeing shut every valve held closed
+// by open jobs other than except (a job re-planning itself must not see
+// its own valves as already shut). It returns the plan and the valves the
+// job holds closed with it: those it closes, and those it finds closed
+// only because another job holds them (that job's reopening must not open
+// them).
+func (j *Jobs) plan(ctx context.Context, req PlanRequest, except int64) (*PlanResponse, []string, error) {
+	var held []string
 	p := *j.planner
-	p.HeldClosed = func(ctx context.Context) ([]string, error) { return j.heldExcept(ctx, except) }
-	return &p
+	p.HeldClosed = func(ctx context.Context) ([]string, error) {
+		var err error
+		held, err = j.heldExcept(ctx, except)
+		return held, err
+	}
+	plan, err := p.Plan(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan, union(plan.ValvesToClose, intersect(plan.ValvesAlreadyClosed, held)), nil
 }
 
 // heldBy returns, for each of valves held closed by an open job other than

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -78,6 +79,11 @@ func NewJobs(cfg JobsConfig) (*Jobs, error) {
 	}
 	if err := cfg.Rules.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Webhook != "" {
+		if u, err := url.Parse(cfg.Webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("repair: webhook %q is not an http(s) URL", cfg.Webhook)
+		}
 	}
 	shipped, err := ShippedCalendarYears()
 	if err != nil {

@@ -2,8 +2,10 @@ package repair
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,7 +138,7 @@ func TestHeldValvesAcrossJobs(t *testing.T) {
 	// Every plan sees them shut: a leak on 2079 needs 1090 and 1091, but
 	// 1090 is already closed by job A.
 	plan, err := fx.planner.Plan(ctx, PlanRequest{Pipe: "2079"})
-	if err != nil || strings.Join(plan.ValvesToClose, ",") != "1091" || !contains(plan.ValvesAlreadyClosed, "1090") {
+	if err != nil || strings.Join(plan.ValvesToClose, ",") != "1091" || !slices.Contains(plan.ValvesAlreadyClosed, "1090") {
 		t.Fatalf("plan beside a held valve: close %v, already %v, %v", plan.ValvesToClose, plan.ValvesAlreadyClosed, err)
 	}
 	// Job B on 2079 holds 1090 too: it needs it closed.
@@ -184,15 +186,6 @@ func TestHeldValvesAcrossJobs(t *testing.T) {
 	if jb, err := fx.jobs.Cancel(ctx, c.ID, "调度员 王", "duplicate of a job", now); err != nil || jb.Status != "cancelled" {
 		t.Errorf("cancel: %v", err)
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // TestValveFailure: a valve failing on site is recorded, the plan is
@@ -406,5 +399,48 @@ func TestCalendarLoad(t *testing.T) {
 	cal2, _ := j2.Calendar(ctx)
 	if got := cal2.Years()[0].Source; got != "test: 11 March off" {
 		t.Errorf("after restart: %q", got)
+	}
+}
+
+// TestConcurrentReopen: two jobs holding the same valve reopen at the same
+// moment; the valve is opened by exactly one of them (the last to release
+// it), never by both and never by neither.
+func TestConcurrentReopen(t *testing.T) {
+	fx := newFixture(t, JobsConfig{})
+	t0 := fx.at(t, "2026-03-10 09:00")
+	a := fx.open(t, emergency("2061"), t0)
+	b := fx.open(t, emergency("2079"), t0) // both need 1090
+	now := t0.Add(time.Hour)
+	for _, id := range []int64{a.ID, b.ID} {
+		for i, m := range []Milestone{Dispatched, OnSite, Approved, ValvesClosed, Repaired, QualityPassed} {
+			fx.record(t, id, m, t0.Add(time.Duration(i+1)*time.Minute), now)
+		}
+	}
+	var wg sync.WaitGroup
+	opened := make([][]string, 2)
+	for i, id := range []int64{a.ID, b.ID} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := fx.jobs.Record(context.Background(), id, RecordRequest{Milestone: ValvesReopened, By: "crew"}, now)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			opened[i] = res.Valves.Open
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, o := range opened {
+		if slices.Contains(o, "1090") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("1090 opened by %d jobs: %v", n, opened)
+	}
+	if held, _ := fx.jobs.HeldClosed(context.Background()); len(held) != 0 {
+		t.Errorf("still held: %v", held)
 	}
 }

@@ -105,10 +105,11 @@ type Mark struct {
 	NA bool // recorded as not applicable
 }
 
-// checkOrder says whether m may be recorded now, given what is recorded:
+// checkOrder says whether m may be recorded at at, given what is recorded:
 // every requirement present (done or not applicable), m not yet recorded,
 // and, for Closed, every other milestone recorded. at must not be before
-// the time of a requirement done. Errors are *gis.Error Conflict.
+// the time of a requirement done (for Closed: of any milestone). Errors are
+// *gis.Error: Invalid for a milestone the kind has not, else Conflict.
 func checkOrder(k Kind, m Milestone, done map[Milestone]Mark, at time.Time) error {
 	s, ok := stepOf(k, m)
 	if !ok {
@@ -126,6 +127,11 @@ func checkOrder(k Kind, m Milestone, done map[Milestone]Mark, at time.Time) erro
 		}
 		if len(missing) > 0 {
 			return gis.Errorf(gis.Conflict, "milestone.out_of_order", "the job cannot be closed before %v are recorded", missing)
+		}
+		for o, mk := range done {
+			if !mk.NA && at.Before(mk.At) {
+				return gis.Errorf(gis.Conflict, "milestone.before_prerequisite", "closed at %s is before %s at %s", fmtTime(at), o, fmtTime(mk.At))
+			}
 		}
 		return nil
 	}

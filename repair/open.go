@@ -113,23 +113,16 @@ func (j *Jobs) Open(ctx context.Context, req OpenRequest, now time.Time) (*Job, 
 	if err := j.validate(&req, now); err != nil {
 		return nil, err
 	}
-	plan, err := j.plannerWithout(0).Plan(ctx, req.Leak)
+	plan, valves, err := j.plan(ctx, req.Leak, 0)
 	if err != nil {
 		return nil, err
 	}
-	held, err := j.HeldClosed(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The job holds what it closes, and what it finds closed only because
-	// another job holds it: that job's reopening must not open those.
-	valves := union(plan.ValvesToClose, intersect(plan.ValvesAlreadyClosed, held))
-	custs, err := j.st.Customers(ctx, plan.Customers)
-	if err != nil {
-		return nil, err
-	}
+	var custs []store.CustomerInfo
 	lead := 0
 	if req.Kind == Planned {
+		if custs, err = j.st.Customers(ctx, plan.Customers); err != nil {
+			return nil, err
+		}
 		lead = noticeLead(j.planner.NoticeRules, custs)
 	}
 	planJSON, err := json.Marshal(plan)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -246,10 +247,10 @@ func (j *Jobs) FailValve(ctx context.Context, id int64, req FailureRequest, now 
 		if _, ok := jb.facts.Done[ValvesReopened]; ok {
 			return gis.Errorf(gis.Conflict, "failure.reopened", "the valves of job %d are reopened already", id)
 		}
-		if len(intersect([]string{req.Valve}, jb.FailedValves)) > 0 {
+		if slices.Contains(jb.FailedValves, req.Valve) {
 			return gis.Errorf(gis.Conflict, "failure.duplicate", "valve %s is recorded as failed already", req.Valve)
 		}
-		if len(intersect([]string{req.Valve}, jb.Valves)) == 0 {
+		if !slices.Contains(jb.Valves, req.Valve) {
 			return gis.Errorf(gis.Conflict, "failure.not_in_plan", "valve %s is not one job %d closes (%v)", req.Valve, id, jb.Valves)
 		}
 		var oldCustomers []string
@@ -258,19 +259,10 @@ func (j *Jobs) FailValve(ctx context.Context, id int64, req FailureRequest, now 
 		}
 		failed := union(jb.FailedValves, []string{req.Valve})
 		pr := PlanRequest{Pipe: jb.Leak.Pipe, At: &jb.Leak.At, FailedValves: failed}
-		plan, err := j.plannerWithout(id).Plan(ctx, pr)
+		plan, valves, err := j.plan(ctx, pr, id)
 		if err != nil {
 			return err
 		}
-		held, err := heldBy(ctx, tx, id, plan.ValvesAlreadyClosed)
-		if err != nil {
-			return err
-		}
-		var heldIDs []string
-		for v := range held {
-			heldIDs = append(heldIDs, v)
-		}
-		valves := union(plan.ValvesToClose, heldIDs)
 		extraV, extraC := minus(valves, jb.Valves), minus(plan.Customers, oldCustomers)
 		planJSON, err := json.Marshal(plan)
 		if err != nil {

@@ -2,6 +2,7 @@ package repair
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -60,14 +61,8 @@ func TestReport(t *testing.T) {
 	for _, bad := range [][2]string{{"2026-13", ""}, {"2026-03", "2026-01"}, {"2020-01", "2026-01"}} {
 		_, err := fx.jobs.Report(ctx, bad[0], bad[1], now)
 		var ge *gis.Error
-		if err == nil || !asGis(err, &ge) {
+		if !errors.As(err, &ge) || ge.Kind != gis.Invalid {
 			t.Errorf("report %v: %v", bad, err)
 		}
 	}
-}
-
-func asGis(err error, ge **gis.Error) bool {
-	e, ok := err.(*gis.Error)
-	*ge = e
-	return ok
 }

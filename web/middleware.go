@@ -56,7 +56,28 @@ func (m *metrics) handler() http.Handler {
 
 type ctxKey int
 
-const requestIDKey ctxKey = 1
+const (
+	requestIDKey ctxKey = 1
+	routeKey     ctxKey = 2
+)
+
+// routeHolder carries the matched route template from inside the router
+// (where mux knows it) out to the observing middleware.
+type routeHolder struct{ template string }
+
+// markRoute is a router middleware: it records the matched route.
+func markRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := r.Context().Value(routeKey).(*routeHolder); ok {
+			if m := mux.CurrentRoute(r); m != nil {
+				if t, err := m.GetPathTemplate(); err == nil {
+					h.template = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // RequestID returns the request id set by the server's middleware.
 func RequestID(ctx context.Context) string {
@@ -99,7 +120,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		rh := &routeHolder{template: "other"}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, rh)
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		s.metrics.inflight.Inc()
 		defer func() {
@@ -110,12 +133,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					writeJSON(sw, http.StatusInternalServerError, errBody("internal", "internal error; see the server log"))
 				}
 			}
-			route := "other"
-			if m := mux.CurrentRoute(r); m != nil {
-				if t, err := m.GetPathTemplate(); err == nil {
-					route = t
-				}
-			}
+			route := rh.template
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK

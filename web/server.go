@@ -69,6 +69,7 @@ const maxBody = 1 << 20
 
 func (s *Server) routes() {
 	r := s.router
+	r.Use(markRoute)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)

@@ -227,3 +227,22 @@ func TestCustomersCSVAndHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAndRequestIDs: every response carries a request id, and the
+// latency histogram is labelled by route template.
+func TestMetricsAndRequestIDs(t *testing.T) {
+	ts := giswaterServer(t)
+	post(t, ts.URL+"/api/shutoffs/plan", `{"pipe":"2061"}`)
+	res, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id")
+	}
+	if !bytes.Contains(b, []byte(`route="/api/shutoffs/plan"`)) || !bytes.Contains(b, []byte("waterline_network_version 1")) {
+		t.Errorf("metrics lack the plan route or the network version:\n%.2000s", b)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/waterline-gis/waterline/gis"
+	"github.com/waterline-gis/waterline/patrol"
 	"github.com/waterline-gis/waterline/repair"
 )
 
@@ -29,12 +30,15 @@ type Config struct {
 // utility may change. Missing sections keep their defaults.
 type Rules struct {
 	Grades gis.GradeRules     `toml:"grades"`
+	Patrol patrol.Rules       `toml:"patrol"`
 	Notice repair.NoticeRules `toml:"notice"`
+	Repair repair.Rules       `toml:"repair"`
 }
 
 // DefaultRules are the rules of Jinan Water Group's service standard.
 func DefaultRules() Rules {
-	return Rules{Grades: gis.DefaultGradeRules(), Notice: repair.DefaultNoticeRules()}
+	return Rules{Grades: gis.DefaultGradeRules(), Patrol: patrol.DefaultRules(),
+		Notice: repair.DefaultNoticeRules(), Repair: repair.DefaultRules()}
 }
 
 // LoadRules reads a rules file over the defaults. An empty path gives the
@@ -59,6 +63,12 @@ func LoadRules(path string) (Rules, error) {
 		return r, fmt.Errorf("rules: %s: %w", path, err)
 	}
 	if err := r.Notice.Validate(); err != nil {
+		return r, fmt.Errorf("rules: %s: %w", path, err)
+	}
+	if err := r.Patrol.Validate(); err != nil {
+		return r, fmt.Errorf("rules: %s: %w", path, err)
+	}
+	if err := r.Repair.Validate(); err != nil {
 		return r, fmt.Errorf("rules: %s: %w", path, err)
 	}
 	return r, nil

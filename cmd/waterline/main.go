@@ -45,6 +45,8 @@ func commands() map[string]command {
 		"shutoff":  {"plan the shutoff of a leak: valves to close, range, customers", cmdShutoff},
 		"segments": {"every valve-bounded segment, and the worst ones", cmdSegments},
 		"rules":    {"print the rules file with its defaults", cmdRules},
+		"patrol":   {"patrol routes: plan a day (patrol plan), solve RPP benchmarks (patrol rpp)", cmdPatrol},
+		"repair":   {"repair jobs: open, list, show, record milestones, escalations, report, calendar", cmdRepair},
 		"bench":    {"measure the performance figures on a generated city (replaces the network!)", cmdBench},
 	}
 }

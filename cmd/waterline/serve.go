@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/waterline-gis/waterline/gis/store"
 	"github.com/waterline-gis/waterline/gis/tiles"
-	"github.com/waterline-gis/waterline/repair"
+	"github.com/waterline-gis/waterline/patrol"
 	"github.com/waterline-gis/waterline/web"
 )
 
@@ -21,6 +23,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "[flags]")
 	ec := bindConfig(fs, e.getenv, true)
 	basemap := fs.String("basemap", e.getenv("WATERLINE_BASEMAP"), "optional base map raster tile URL template, e.g. https://…/{z}/{x}/{y}.png (env WATERLINE_BASEMAP)")
+	webhook := fs.String("repair-webhook", e.getenv("WATERLINE_REPAIR_WEBHOOK"), "URL that escalations of overdue repair milestones are POSTed to (env WATERLINE_REPAIR_WEBHOOK)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -46,16 +49,37 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		live.Run(bg) //nolint:errcheck // returns when bg ends
 	}()
 
+	// Services and the scheduled jobs, on one cron in the utility's zone.
+	fail := func(err error) error { stopBG(); <-done; return err }
+	planner, jobs, err := repairService(st, live, cfg, log, *webhook)
+	if err != nil {
+		return fail(err)
+	}
+	patrolSvc, err := patrol.New(patrol.Config{Store: st, Live: live, Grades: cfg.Rules.Grades, Rules: cfg.Rules.Patrol,
+		TZ: cfg.TZ, Log: log, Replica: replicaName()})
+	if err != nil {
+		return fail(err)
+	}
+	sched := cron.New(cron.WithLocation(cfg.TZ))
+	if _, err := patrolSvc.Schedule(bg, sched); err != nil {
+		return fail(err)
+	}
+	if _, err := jobs.Schedule(bg, sched); err != nil {
+		return fail(err)
+	}
+	sched.Start()
+	stopJobs := func() { <-sched.Stop().Done() }
+	go patrolSvc.CatchUp(bg) //nolint:errcheck // logged; a replica that missed the morning slot plans the day
+
 	srv := web.New(web.Config{
 		Store: st, Live: live, Tiles: tiles.New(pool, cfg.SRID, 256<<20),
-		Planner: &repair.Planner{Store: st, Live: live, NoticeRules: cfg.Rules.Notice, TZ: cfg.TZ},
-		Log:     log, TZ: cfg.TZ, Basemap: *basemap,
+		Planner: planner, Jobs: jobs, Patrol: patrolSvc,
+		Log: log, TZ: cfg.TZ, Basemap: *basemap,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		stopBG()
-		<-done
-		return err
+		stopJobs()
+		return fail(err)
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -76,6 +100,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		err = hs.Shutdown(sctx)
 		cancel()
 	}
+	// Order: HTTP server (done above), scheduler (running jobs reach a safe
+	// point), the network listener; the pool closes last (deferred).
+	stopJobs()
 	stopBG()
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {

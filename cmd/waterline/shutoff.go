@@ -59,8 +59,11 @@ func cmdShutoff(ctx context.Context, e *env, args []string) error {
 	if err := live.Reload(ctx); err != nil {
 		return err
 	}
-	pl := &repair.Planner{Store: st, Live: live}
-	resp, err := pl.Plan(ctx, req)
+	pl, _, err := repairService(st, live, cfg, logger(e), "")
+	if err != nil {
+		return err
+	}
+	resp, err := pl.Plan(ctx, req) // sees the valves open repair jobs hold closed
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ type Options struct {
 	// Managers is the number of routes to split the work into (k >= 1).
 	Managers int
 	// MarginM widens the box of the due pipes: deadheading may use any
-	// pipe within it. Default 1000 m; tripled (twice) while the due pipes
+	// pipe within it. Default 300 m; tripled (twice) while the due pipes
 	// are not connected within it.
 	MarginM float64
 	// TimeLimit is the rpp improvement budget of each solve (0: rpp's
@@ -106,7 +106,7 @@ func (n *Net) Plan(ctx context.Context, due []int32, opt Options) (*Plan, error)
 		opt.Managers = 1
 	}
 	if opt.MarginM <= 0 {
-		opt.MarginM = 1000
+		opt.MarginM = 300
 	}
 	if opt.OffNetFactor <= 0 {
 		opt.OffNetFactor = 1.4
