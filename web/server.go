@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	r.HandleFunc("/collections/{id}/items", s.items).Methods(http.MethodGet)
 	s.patrolRoutes(r)
 	s.repairRoutes(r)
+	s.asbuiltRoutes(r)
 	r.PathPrefix("/api/").HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, gis.Errorf(gis.NotFound, "route.not_found", "no API route %s %s", r.Method, r.URL.Path))
 	})
