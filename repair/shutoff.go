@@ -4,7 +4,6 @@ package repair
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -73,10 +72,17 @@ type PlanResponse struct {
 	ClosingRule  string               `json:"closing_rule"`
 	ClosingOrder []ValveStep          `json:"closing_order"`
 	Critical     []store.CustomerInfo `json:"critical"`
-	Range        json.RawMessage      `json:"range"`  // GeoJSON FeatureCollection, lon/lat
-	Valves       json.RawMessage      `json:"valves"` // GeoJSON FeatureCollection, lon/lat
+	Range        FeatureCollection    `json:"range"`  // lon/lat
+	Valves       FeatureCollection    `json:"valves"` // lon/lat
 	plan         gis.Plan
 	net          *gis.Network
+}
+
+// FeatureCollection is a GeoJSON FeatureCollection; Features holds a slice
+// of typed features (encoded once, with the response).
+type FeatureCollection struct {
+	Type     string `json:"type"`
+	Features any    `json:"features"`
 }
 
 // Planner answers shutoff questions on the live network.
@@ -225,7 +231,7 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 		for _, q := range n.SegmentPipes(plan.FarSide[k]) {
 			holds = append(holds, t.PipeID[q])
 		}
-		gis.SortIDs(holds)
+		sort.Strings(holds)
 		steps[k] = ValveStep{ID: t.ValveID[v], DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds}
 	}
 	sort.SliceStable(steps, func(a, b int) bool {
@@ -392,13 +398,7 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 			Order int    `json:"order,omitempty"`
 		} `json:"properties"`
 	}
-	fc := func(fs any) json.RawMessage {
-		b, _ := json.Marshal(struct {
-			Type     string `json:"type"`
-			Features any    `json:"features"`
-		}{"FeatureCollection", fs})
-		return b
-	}
+	fc := func(fs any) FeatureCollection { return FeatureCollection{Type: "FeatureCollection", Features: fs} }
 	rangeF := []lineFeature{}
 	li := 0
 	for _, pt := range parts {

@@ -40,6 +40,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	clients := fs.Int("clients", 50, "concurrent HTTP clients")
 	seconds := fs.Int("seconds", 10, "duration of the HTTP run")
 	phase := fs.String("phase", "", "internal: run one phase in this process (load)")
+	skipSetup := fs.Bool("skip-setup", false, "measure plans on the network already in the database (no import, no load phase)")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the HTTP phase to FILE")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -61,7 +62,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "machine: %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 
 	// 1. Import of Network GeoJSON, topology and validation included.
-	{
+	if !*skipSetup {
 		ds, err := gen.Generate(gen.Options{Pipes: *importPipes, Seed: 11, SRID: cfg.SRID})
 		if err != nil {
 			return err
@@ -87,34 +88,36 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		_ = res
 	}
 
-	// 2. The big city into the store.
 	t0 := time.Now()
-	ds, err := gen.Generate(gen.Options{Pipes: *pipes, Seed: 1, SRID: cfg.SRID})
-	if err != nil {
-		return err
-	}
-	tGen := time.Since(t0)
-	t0 = time.Now()
-	if _, err := st.Import(ctx, ds, store.ImportOptions{File: "bench", Format: "gen", Replace: true}); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "city: %d pipes, %d valves, %d customers, %d districts: generated in %.1f s, imported in %.1f s\n",
-		len(ds.Pipes), len(ds.Valves), len(ds.Customers), len(ds.Districts), tGen.Seconds(), time.Since(t0).Seconds())
-	ds = nil
-	runtime.GC()
+	if !*skipSetup {
+		// 2. The big city into the store.
+		ds, err := gen.Generate(gen.Options{Pipes: *pipes, Seed: 1, SRID: cfg.SRID})
+		if err != nil {
+			return err
+		}
+		tGen := time.Since(t0)
+		t0 = time.Now()
+		if _, err := st.Import(ctx, ds, store.ImportOptions{File: "bench", Format: "gen", Replace: true}); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "city: %d pipes, %d valves, %d customers, %d districts: generated in %.1f s, imported in %.1f s\n",
+			len(ds.Pipes), len(ds.Valves), len(ds.Customers), len(ds.Districts), tGen.Seconds(), time.Since(t0).Seconds())
+		ds = nil
+		runtime.GC()
 
-	// 3. Load in a fresh process, for an honest peak memory.
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+		// 3. Load in a fresh process, for an honest peak memory.
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, exe, "bench", "-phase", "load", "-db", cfg.DatabaseURL, "-srid", strconv.Itoa(cfg.SRID))
+		cmd.Stderr = e.stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("load phase: %w", err)
+		}
+		w.Write(out) //nolint:errcheck
 	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "-phase", "load", "-db", cfg.DatabaseURL, "-srid", strconv.Itoa(cfg.SRID))
-	cmd.Stderr = e.stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("load phase: %w", err)
-	}
-	w.Write(out) //nolint:errcheck
 
 	// 4. Plans in-process.
 	live := store.NewLive(st)
