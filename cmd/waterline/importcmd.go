@@ -146,7 +146,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	dry := fs.Bool("dry-run", false, "validate and report; write nothing")
 	replace := fs.Bool("replace", false, "the file is the whole network (default: merge by id into the stored one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	maxSize := fs.Int64("max-size", 2048, "refuse files larger than this many MiB")
+	maxSize := fs.Int64("max-size", 1024, "refuse files larger than this many MiB")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
