@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -11,6 +12,10 @@ import (
 
 // DefaultTolerance is the snapping tolerance of network-geojson.md, in metres.
 const DefaultTolerance = 0.05
+
+// NearMissDistance: a loose pipe end this close to another pipe is
+// reported as a probable digitising error.
+const NearMissDistance = 0.5
 
 // Topology is a network with its topology resolved, in column form: every
 // pipe knows its end junctions and the tees cutting it, and every valve and
@@ -22,6 +27,8 @@ const DefaultTolerance = 0.05
 type Topology struct {
 	SRID int
 	Tol  float64
+	// DeadEnds counts pipe ends joined to nothing (not persisted).
+	DeadEnds int
 
 	NodeXY []float64 // junction positions, x,y pairs
 
@@ -309,6 +316,59 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 		t.TeePipe = append(t.TeePipe, te.pipe)
 		t.TeeNode = append(t.TeeNode, nd)
 		t.TeeS = append(t.TeeS, te.s)
+	}
+
+	// Loose ends: a pipe end joined to nothing. One within NearMissDistance
+	// of another pipe is probably a digitising error (a near miss); the
+	// others are dead ends, normal at the end of a line but worth a look.
+	degree := make([]int32, len(t.NodeXY)/2)
+	for i := range t.PipeFrom {
+		if t.PipeFrom[i] >= 0 {
+			degree[t.PipeFrom[i]]++
+			degree[t.PipeTo[i]]++
+		}
+	}
+	for _, nd := range t.TeeNode {
+		degree[nd] += 2
+	}
+	var deadEnds []string
+	for i := range ds.Pipes {
+		if t.PipeFrom[i] < 0 {
+			continue
+		}
+		for k, nd := range [2]int32{t.PipeFrom[i], t.PipeTo[i]} {
+			if degree[nd] != 1 {
+				continue
+			}
+			p := ends[2*i+k]
+			near, nearD := int32(-1), math.Inf(1)
+			ix.tr.Search([2]float64{p[0] - NearMissDistance, p[1] - NearMissDistance}, [2]float64{p[0] + NearMissDistance, p[1] + NearMissDistance},
+				func(_, _ [2]float64, q int32) bool {
+					if int(q) != i {
+						if _, d := Project(ix.lines[q], p); d <= NearMissDistance && d < nearD {
+							near, nearD = q, d
+						}
+					}
+					return true
+				})
+			if near >= 0 {
+				warn("topology.near_miss", ds.Pipes[i].Src, KindPipe+":"+ds.Pipes[i].ID,
+					fmt.Sprintf("an end of pipe %s is %.2f m from pipe %s but not joined to it (tolerance %.2f m)", ds.Pipes[i].ID, nearD, ds.Pipes[near].ID, tol),
+					"move the end onto the other pipe, or confirm they do not meet")
+			} else {
+				deadEnds = append(deadEnds, ds.Pipes[i].ID)
+			}
+		}
+	}
+	t.DeadEnds = len(deadEnds)
+	if len(deadEnds) > 0 {
+		sample := deadEnds
+		if len(sample) > 10 {
+			sample = sample[:10]
+		}
+		warn("topology.dead_end", Ref{File: ds.Name, Index: -1}, "",
+			fmt.Sprintf("%d pipe ends are joined to no other pipe (dead ends), e.g. pipes %s", len(deadEnds), strings.Join(sample, ", ")),
+			"normal at the end of a line; check the others")
 	}
 
 	// pipeFor resolves a named pipe: its index, or -1 with a warning.
