@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -88,7 +89,7 @@ type FeatureCollection struct {
 // Planner answers shutoff questions on the live network.
 type Planner struct {
 	Store *store.Store
-	Live  *store.Live
+	Live  interface{ Network() *gis.Network } // the live network (*store.Live)
 	// HeldClosed returns the valves that active repair jobs hold closed;
 	// nil means none.
 	HeldClosed func(ctx context.Context) ([]string, error)
@@ -254,14 +255,8 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 	// Contingency: each valve to close, failed. Compared by index, so only
 	// the extra valves are rendered.
 	if req.Contingency == nil || *req.Contingency {
-		inBase := make(map[int32]bool, len(plan.ToClose)+len(plan.Customers))
-		for _, v := range plan.ToClose {
-			inBase[v] = true
-		}
-		baseCust := make(map[int32]bool, len(plan.Customers))
-		for _, c := range plan.Customers {
-			baseCust[c] = true
-		}
+		baseValves := sortedUnique(plan.ToClose)
+		baseCust := sortedUnique(plan.Customers)
 		baseLen := plan.SegmentLength + plan.UnintendedLength
 		for k := range steps {
 			v, _ := n.ValveIndex(steps[k].ID)
@@ -270,19 +265,11 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 			p2 := st.Isolate(l2)
 			f := &IfFails{ExtraValves: []string{}, ExtraHouseholds: p2.Households - plan.Households,
 				ExtraLengthM: math.Round((p2.SegmentLength+p2.UnintendedLength-baseLen)*10) / 10}
-			for _, w := range p2.ToClose {
-				if !inBase[w] {
-					f.ExtraValves = append(f.ExtraValves, t.ValveID[w])
-				}
+			for _, w := range minusSorted(sortedUnique(p2.ToClose), baseValves) {
+				f.ExtraValves = append(f.ExtraValves, t.ValveID[w])
 			}
 			sort.Strings(f.ExtraValves)
-			seen := make(map[int32]bool)
-			for _, c := range p2.Customers {
-				if !baseCust[c] && !seen[c] {
-					seen[c] = true
-					f.ExtraCustomers++
-				}
-			}
+			f.ExtraCustomers = len(minusSorted(sortedUnique(p2.Customers), baseCust))
 			steps[k].IfFails = f
 		}
 	}
@@ -459,4 +446,27 @@ func (p *Planner) CustomersCSV(ctx context.Context, resp *PlanResponse) ([]store
 		return categoryRank(all[a].Category) < categoryRank(all[b].Category)
 	})
 	return all, nil
+}
+
+// sortedUnique sorts a copy of xs and drops repeats.
+func sortedUnique(xs []int32) []int32 {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// minusSorted returns the elements of a not in b (both sorted, unique).
+func minusSorted(a, b []int32) []int32 {
+	var out []int32
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j < len(b) && b[j] == x {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }
