@@ -16,12 +16,13 @@ build:
 	$(GO) build -o $(BIN) ./cmd/waterline
 
 # deps installs what the tests need beyond Go and PostGIS: Chromium for the
-# browser tests, and CJK fonts so its screenshots show the Chinese UI.
+# browser tests, CJK fonts so its screenshots show the Chinese UI, and
+# GDAL's ogr2ogr for shapefile, GeoPackage and DXF surveys.
 deps:
-	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; } || { \
-	  echo "installing chromium and fonts-noto-cjk with apt" >&2; \
+	@{ command -v chromium >/dev/null 2>&1 && command -v ogr2ogr >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; } || { \
+	  echo "installing chromium, fonts-noto-cjk and gdal-bin with apt" >&2; \
 	  s=""; [ "$$(id -u)" = 0 ] || s=sudo; \
-	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq chromium fonts-noto-cjk gdal-bin >/dev/null; }
 
 demo: build
 	@set -e; \
@@ -31,6 +32,7 @@ demo: build
 	  export DATABASE_URL=$$(echo "$$admin" | sed 's#/postgres?#/waterline?#'); \
 	fi; \
 	$(BIN) gen --pipes $(DEMO_PIPES) --seed 7 --import --if-empty; \
+	$(BIN) user ensure-admin -reset; \
 	exec $(BIN) serve
 
 test: deps

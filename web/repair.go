@@ -111,6 +111,7 @@ func (s *Server) repairList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	redactJobs(r, l.Jobs...)
 	writeJSON(w, http.StatusOK, l)
 }
 
@@ -167,6 +168,7 @@ func (s *Server) repairGet(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	redactJobs(r, jb)
 	writeJSON(w, http.StatusOK, jb)
 }
 

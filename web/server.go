@@ -8,22 +8,27 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/waterline-gis/waterline/gis"
 	"github.com/waterline-gis/waterline/gis/store"
 	"github.com/waterline-gis/waterline/gis/tiles"
 	"github.com/waterline-gis/waterline/patrol"
 	"github.com/waterline-gis/waterline/repair"
+	"github.com/waterline-gis/waterline/web/auth"
 	"github.com/waterline-gis/waterline/web/ui"
 )
 
-// Config wires the server's dependencies. Every field but Basemap is
-// required.
+// Config wires the server's dependencies. Store, Live, Tiles, Planner, TZ
+// are required; Patrol and Jobs add their routes.
 type Config struct {
 	Store   *store.Store
 	Live    *store.Live
@@ -36,14 +41,35 @@ type Config struct {
 	Jobs    *repair.Jobs
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// Auth is sign-in: users, sessions, tokens, the audit log. Nil runs
+	// the server open — every request is an administrator's, nothing is
+	// audited — which only tests may do; `waterline serve` always sets it.
+	Auth *auth.Service
+	// Limits bound requests and clients; nil takes DefaultLimits (per
+	// client rates apply when Auth is set or Limits is given).
+	Limits *Limits
+	// TrustedOrigins are origins ("https://waterline.example.cn") whose
+	// pages may make state-changing requests besides the server's own host
+	// (a reverse proxy that rewrites Host).
+	TrustedOrigins []string
+	// Replica names this process in job_runs; with it, /metrics counts
+	// the scheduled job runs this replica made.
+	Replica string
 }
 
 // Server serves the API and the UI. It is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	router  *mux.Router
-	metrics *metrics
-	handler http.Handler
+	cfg         Config
+	router      *mux.Router
+	metrics     *metrics
+	handler     http.Handler
+	rules       map[string]access
+	limits      Limits
+	rateLimited bool
+	limiter     *limiter
+	slots       map[class]slots
+	bodies      *semaphore.Weighted
+	csrf        *http.CrossOriginProtection
 }
 
 // New builds the server and its route table.
@@ -54,11 +80,102 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter()}
+	cfg.Log = slog.New(Scrub(cfg.Log.Handler()))
+	s := &Server{cfg: cfg, router: mux.NewRouter(), rules: accessRules(), csrf: http.NewCrossOriginProtection()}
+	for _, o := range cfg.TrustedOrigins {
+		if err := s.csrf.AddTrustedOrigin(o); err != nil {
+			cfg.Log.Error("bad trusted origin; ignored", "origin", o, "err", err)
+		}
+	}
+	poolSize := 16
+	if cfg.Store != nil {
+		poolSize = int(cfg.Store.Pool().Config().MaxConns)
+	}
+	s.limits = DefaultLimits(poolSize)
+	if cfg.Limits != nil {
+		s.limits = *cfg.Limits
+		s.limits.fill(DefaultLimits(poolSize))
+	}
+	s.rateLimited = cfg.Auth != nil || cfg.Limits != nil
+	// Upload bodies: at least what the services are configured to keep.
+	raise := func(route string, n int64) {
+		if a, ok := s.rules[route]; ok && n+formOverhead > a.body {
+			a.body = n + formOverhead
+			s.rules[route] = a
+		}
+	}
+	if cfg.Patrol != nil {
+		raise("POST /api/patrol/tracks", int64(cfg.Patrol.Rules().TrackMaxBytes))
+		raise("POST /api/patrol/anomalies/{id:[0-9]+}/photos", int64(cfg.Patrol.Rules().PhotoMaxBytes))
+	}
+	if cfg.Store != nil {
+		raise("POST /api/asbuilt/batches", cfg.Store.UploadLimit())
+	}
+	s.limiter = newLimiter(s.limits.MaxClients, time.Now)
+	s.bodies = semaphore.NewWeighted(s.limits.BodyBudget)
+	s.slots = map[class]slots{}
+	for _, c := range []class{classLight, classHeavy, classExport, classUpload, classLogin} {
+		if n := s.limits.of(c).Concurrent; n > 0 {
+			s.slots[c] = make(slots, n)
+		}
+	}
+	if cfg.Auth == nil {
+		cfg.Log.Warn("serving without sign-in: every request is an administrator's (tests only)")
+	}
 	s.metrics = newMetrics(s)
 	s.routes()
 	s.handler = s.observe(s.router)
+	if missing := s.unruledRoutes(); len(missing) > 0 {
+		cfg.Log.Error("routes without an access rule are refused to everyone; add them to web/auth_rules.go", "routes", missing)
+	}
 	return s
+}
+
+// MetricsHandler serves the Prometheus metrics alone, without sign-in:
+// for a listener of its own on an internal address.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// Routes lists every route of the router as "METHOD template" ("*" for a
+// route of any method), in the router's order.
+func (s *Server) Routes() []string {
+	var out []string
+	s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error { //nolint:errcheck // the walker returns nil
+		if route.GetHandler() == nil {
+			return nil // a subrouter's prefix
+		}
+		t, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			methods = []string{"*"}
+		}
+		for _, m := range methods {
+			out = append(out, m+" "+t)
+		}
+		return nil
+	})
+	return out
+}
+
+// HasRule says whether a route ("METHOD template", as Routes lists it) has
+// an access rule.
+func (s *Server) HasRule(route string) bool {
+	m, t, _ := strings.Cut(route, " ")
+	_, ok := s.rule(m, t)
+	return ok
+}
+
+// unruledRoutes lists the routes that have no access rule.
+func (s *Server) unruledRoutes() []string {
+	var missing []string
+	for _, r := range s.Routes() {
+		if !s.HasRule(r) {
+			missing = append(missing, r)
+		}
+	}
+	return missing
 }
 
 // Handler is the server's root handler.
@@ -69,7 +186,7 @@ const maxBody = 1 << 20
 
 func (s *Server) routes() {
 	r := s.router
-	r.Use(markRoute)
+	r.Use(markRoute, s.guard)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
@@ -79,6 +196,7 @@ func (s *Server) routes() {
 	r.HandleFunc("/api/shutoffs/customers.csv", s.planCSV).Methods(http.MethodGet)
 	r.HandleFunc("/api/shutoffs/notice", s.notice).Methods(http.MethodPost)
 	r.HandleFunc("/api/segments/stats", s.segmentStats).Methods(http.MethodGet)
+	r.HandleFunc("/api/search", s.search).Methods(http.MethodGet)
 	r.HandleFunc("/tiles/{layer}/{z}/{x}/{y}.mvt", s.tile).Methods(http.MethodGet)
 	r.HandleFunc("/tiles/{layer}.json", s.tileJSON).Methods(http.MethodGet)
 	r.HandleFunc("/collections", s.collections).Methods(http.MethodGet)
@@ -86,6 +204,7 @@ func (s *Server) routes() {
 	s.patrolRoutes(r)
 	s.repairRoutes(r)
 	s.asbuiltRoutes(r)
+	s.authRoutes(r)
 	r.PathPrefix("/api/").HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, gis.Errorf(gis.NotFound, "route.not_found", "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -111,7 +230,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Internal errors are logged and answered without their text.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	var ge *gis.Error
+	var he *httpError
+	var unavailable *wrappedUnavailable
 	switch {
+	case errors.As(err, &he):
+		if he.retry > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (he.retry+time.Second-1)/time.Second))))
+		}
+		if he.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="waterline"`)
+		}
+		writeJSON(w, he.status, errBody(he.code, he.msg))
+	case errors.As(err, &unavailable):
+		s.cfg.Log.Error("sign-in check failed", "request_id", RequestID(r.Context()), "err", err)
+		w.Header().Set("Retry-After", "2")
+		writeJSON(w, http.StatusServiceUnavailable, errBody("auth.unavailable", "credentials cannot be checked right now; try again shortly"))
 	case errors.As(err, &ge):
 		status := map[gis.ErrorKind]int{gis.Invalid: 400, gis.NotFound: 404, gis.Conflict: 409, gis.Unavailable: 503}[ge.Kind]
 		if status == 0 {
@@ -188,10 +321,15 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	t0 := time.Now()
 	resp, err := s.cfg.Planner.Plan(r.Context(), req)
 	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	s.metrics.planDuration.Observe(time.Since(t0).Seconds())
+	if !seesContacts(r, false) {
+		redactCustomers(resp.Critical)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -203,7 +341,7 @@ func planFromQuery(r *http.Request) (repair.PlanRequest, error) {
 	req := repair.PlanRequest{Pipe: q.Get("pipe")}
 	if v := q.Get("at"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return req, gis.Errorf(gis.Invalid, "leak.bad_at", "at=%q is not a number", v)
 		}
 		req.At = &f
@@ -249,7 +387,7 @@ func (s *Server) planCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="shutoff-%s-customers.csv"`, resp.Leak.Pipe))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "shutoff-" + resp.Leak.Pipe + "-customers.csv"}))
 	if err := writeCustomersCSV(w, rows); err != nil {
 		s.cfg.Log.Warn("csv write", "err", err)
 	}
@@ -289,6 +427,30 @@ func (s *Server) segmentStats(w http.ResponseWriter, r *http.Request) {
 		top = k
 	}
 	writeJSON(w, http.StatusOK, n.SegmentStats(top))
+}
+
+// search answers GET /api/search?q=&limit=: pipes, valves and hydrants
+// by id, addresses and districts (tiles.Search; never customers' names).
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > tiles.MaxSearchLimit {
+			s.error(w, r, gis.Errorf(gis.Invalid, "limit.bad", "limit must be an integer within [1, %d]", tiles.MaxSearchLimit))
+			return
+		}
+		limit = k
+	}
+	res, err := s.cfg.Tiles.Search(r.Context(), q.Get("q"), limit)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if res == nil {
+		res = []tiles.SearchResult{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": res})
 }
 
 func intVar(r *http.Request, name string) (int, error) {
@@ -350,6 +512,30 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"collections": cs})
 }
 
+// parseBBox reads a bbox parameter: minLon,minLat,maxLon,maxLat in WGS84
+// ("" gives nil).
+func parseBBox(v string) (*[4]float64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	parts := splitComma(v)
+	if len(parts) != 4 {
+		return nil, gis.Errorf(gis.Invalid, "bbox.bad", "bbox must be four numbers minLon,minLat,maxLon,maxLat")
+	}
+	var b [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || f != f {
+			return nil, gis.Errorf(gis.Invalid, "bbox.bad", "bbox value %q is not a number", p)
+		}
+		b[i] = f
+	}
+	if b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 {
+		return nil, gis.Errorf(gis.Invalid, "bbox.bad", "bbox must be minLon,minLat,maxLon,maxLat within WGS84 bounds")
+	}
+	return &b, nil
+}
+
 func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 1000
@@ -361,27 +547,10 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = k
 	}
-	var bbox *[4]float64
-	if v := q.Get("bbox"); v != "" {
-		parts := splitComma(v)
-		if len(parts) != 4 {
-			s.error(w, r, gis.Errorf(gis.Invalid, "bbox.bad", "bbox must be four numbers minLon,minLat,maxLon,maxLat"))
-			return
-		}
-		var b [4]float64
-		for i, p := range parts {
-			f, err := strconv.ParseFloat(p, 64)
-			if err != nil || f != f {
-				s.error(w, r, gis.Errorf(gis.Invalid, "bbox.bad", "bbox value %q is not a number", p))
-				return
-			}
-			b[i] = f
-		}
-		if b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 {
-			s.error(w, r, gis.Errorf(gis.Invalid, "bbox.bad", "bbox must be minLon,minLat,maxLon,maxLat within WGS84 bounds"))
-			return
-		}
-		bbox = &b
+	bbox, err := parseBBox(q.Get("bbox"))
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	body, err := s.cfg.Tiles.Features(r.Context(), mux.Vars(r)["id"], bbox, limit)
 	if err != nil {

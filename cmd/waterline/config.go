@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -140,4 +141,50 @@ func (e *envConfig) resolve() (*Config, error) {
 		return nil, err
 	}
 	return &Config{DatabaseURL: e.url, SRID: e.srid, TZ: loc, Addr: e.addr, RulesFile: e.rules, Rules: rules}, nil
+}
+
+// serveConfig is what `serve` reads beyond Config: sign-in behind a proxy,
+// the metrics listener, the morning job's retry.
+type serveConfig struct {
+	metricsAddr string
+	origins     []string
+	originsRaw  string
+	trustProxy  bool
+	catchUp     time.Duration
+}
+
+// bindServeConfig registers serve's flags, defaulting to the environment:
+// WATERLINE_METRICS_ADDR, WATERLINE_TRUSTED_ORIGINS (comma-separated),
+// WATERLINE_TRUST_PROXY (1/true), WATERLINE_CATCHUP (a duration).
+func bindServeConfig(fs *flag.FlagSet, getenv func(string) string) *serveConfig {
+	c := &serveConfig{}
+	trust, _ := strconv.ParseBool(getenv("WATERLINE_TRUST_PROXY"))
+	catchUp := 10 * time.Minute
+	if v := getenv("WATERLINE_CATCHUP"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			catchUp = d
+		} else {
+			catchUp = -1
+		}
+	}
+	fs.StringVar(&c.metricsAddr, "metrics-addr", getenv("WATERLINE_METRICS_ADDR"),
+		"serve /metrics without sign-in on this address only, e.g. 127.0.0.1:9090 (env WATERLINE_METRICS_ADDR); on the main address it needs an administrator")
+	fs.StringVar(&c.originsRaw, "trusted-origins", getenv("WATERLINE_TRUSTED_ORIGINS"),
+		"comma-separated origins whose pages may change state, when a reverse proxy rewrites Host, e.g. https://waterline.example.cn (env WATERLINE_TRUSTED_ORIGINS)")
+	fs.BoolVar(&c.trustProxy, "trust-proxy", trust,
+		"take the client address from the last X-Forwarded-For entry, for per-client limits and the audit log (env WATERLINE_TRUST_PROXY)")
+	fs.DurationVar(&c.catchUp, "catch-up", catchUp, "how often a missed or failed morning patrol plan is retried; 0: never (env WATERLINE_CATCHUP)")
+	return c
+}
+
+func (c *serveConfig) check() error {
+	if c.catchUp < 0 {
+		return usageError{"WATERLINE_CATCHUP / -catch-up must be a duration such as 10m"}
+	}
+	for _, o := range strings.Split(c.originsRaw, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.origins = append(c.origins, o)
+		}
+	}
+	return nil
 }

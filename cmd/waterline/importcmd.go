@@ -60,6 +60,8 @@ func detectFormat(name string) string {
 		return "epanet"
 	case ".geojson", ".json":
 		return "geojson"
+	case ".xlsx", ".xlsm", ".csv", ".txt", ".zip", ".gpkg", ".dxf":
+		return "asbuilt"
 	}
 	return ""
 }
@@ -137,7 +139,7 @@ func printIssues(w io.Writer, title string, issues []gis.Issue, max int) {
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "import", "[flags] FILE")
 	ec := bindConfig(fs, e.getenv, false)
-	format := fs.String("format", "auto", "file format: auto, geojson (Network GeoJSON) or epanet (.inp)")
+	format := fs.String("format", "auto", "file format: auto, geojson (Network GeoJSON), epanet (.inp) or asbuilt (a survey: .xlsx/.csv point table, zipped shapefile, .gpkg, .dxf)")
 	crs := fs.String("crs", "", "CRS of the file's coordinates, EPSG:N (when the file names none)")
 	origin := fs.String("origin", "", "EPANET: place the model's local plane at LON,LAT")
 	units := fs.String("units", "", "EPANET: unit of the local plane's coordinates with --origin: m or ft (default: the model's length unit)")
@@ -147,6 +149,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	replace := fs.Bool("replace", false, "the file is the whole network (default: merge by id into the stored one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	maxSize := fs.Int64("max-size", 1024, "refuse files larger than this many MiB")
+	ab := bindAsbuiltFlags(fs, e)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -173,6 +176,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Sprintf("--valves %q: the only layer is n-1", *valves)}
 	}
 	path := fs.Arg(0)
+	if *format == "asbuilt" || (*format == "auto" && detectFormat(path) == "asbuilt") || ab.used() {
+		return importAsbuilt(ctx, e, cfg, path, *crs, *dry, *asJSON, ab)
+	}
 	ds, warns, err := readNetwork(e, path, *format, ro)
 	if err != nil {
 		var inv *gis.InvalidError

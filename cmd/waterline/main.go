@@ -19,6 +19,7 @@ import (
 
 	"github.com/waterline-gis/waterline/gis/store"
 	"github.com/waterline-gis/waterline/migrations"
+	"github.com/waterline-gis/waterline/web"
 )
 
 // env is what a subcommand gets from main: no globals.
@@ -46,8 +47,10 @@ func commands() map[string]command {
 		"segments": {"every valve-bounded segment, and the worst ones", cmdSegments},
 		"rules":    {"print the rules file with its defaults", cmdRules},
 		"patrol":   {"patrol routes: plan a day (patrol plan), solve RPP benchmarks (patrol rpp)", cmdPatrol},
+		"asbuilt":  {"as-built survey batches: list, show, preview, approve, reject, commit, rollback, history, crs", cmdAsbuilt},
 		"repair":   {"repair jobs: open, list, show, record milestones, escalations, report, calendar", cmdRepair},
 		"bench":    {"measure the performance figures on a generated city (replaces the network!)", cmdBench},
+		"user":     {"users, roles and API tokens: user add|list|passwd|set|disable|enable|token|ensure-admin", cmdUser},
 	}
 }
 
@@ -120,8 +123,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// logger logs JSON lines to standard error, scrubbed of secrets and phone
+// numbers (web.Scrub).
 func logger(e *env) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(web.Scrub(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 }
 
 // open connects to the database and applies migrations.

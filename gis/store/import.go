@@ -125,39 +125,7 @@ func (s *Store) Import(ctx context.Context, ds *gis.Dataset, opt ImportOptions) 
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writeLock)); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(networkTables, ", ")); err != nil {
-			return err
-		}
-		// Spatial indexes are dropped and rebuilt around the bulk load: a
-		// sorted GiST build is far faster than row-by-row insertion.
-		rows, err := tx.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
-			WHERE schemaname = current_schema() AND indexdef LIKE '%USING gist%'
-			AND tablename = ANY($1)`, networkTables)
-		if err != nil {
-			return err
-		}
-		defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
-			var d [2]string
-			err := r.Scan(&d[0], &d[1])
-			return d, err
-		})
-		if err != nil {
-			return err
-		}
-		for _, d := range defs {
-			if _, err := tx.Exec(ctx, "DROP INDEX "+pgx.Identifier{d[0]}.Sanitize()); err != nil {
-				return err
-			}
-		}
-		if err := s.write(ctx, tx, whole, topo); err != nil {
-			return err
-		}
-		for _, d := range defs {
-			if _, err := tx.Exec(ctx, d[1]); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, "ANALYZE "+strings.Join(networkTables, ", ")); err != nil {
+		if err := s.rewrite(ctx, tx, whole, topo); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, "UPDATE network_version SET version = version + 1, changed_at = now() RETURNING version").Scan(&res.Version); err != nil {
@@ -177,7 +145,7 @@ func (s *Store) Import(ctx context.Context, ds *gis.Dataset, opt ImportOptions) 
 			opt.File, opt.Format, srcCRS, mode, start, res.Version, res.Counts, string(wj), prov).Scan(&res.ID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "SELECT pg_notify($1, $2)", NotifyChannel, fmt.Sprint(res.Version))
+		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", NotifyChannel, fmt.Sprint(res.Version))
 		return err
 	})
 	if err != nil {
@@ -186,6 +154,47 @@ func (s *Store) Import(ctx context.Context, ds *gis.Dataset, opt ImportOptions) 
 	res.Elapsed = time.Since(start)
 	s.log.Info("network imported", "file", opt.File, "version", res.Version, "pipes", len(whole.Pipes), "warnings", len(res.Warnings), "elapsed", res.Elapsed)
 	return res, nil
+}
+
+// rewrite replaces the network tables' contents with ds and its topology,
+// inside tx (which must hold writeLock).
+func (s *Store) rewrite(ctx context.Context, tx pgx.Tx, whole *gis.Dataset, topo *gis.Topology) error {
+	if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(networkTables, ", ")); err != nil {
+		return err
+	}
+	// Spatial indexes are dropped and rebuilt around the bulk load: a
+	// sorted GiST build is far faster than row-by-row insertion.
+	rows, err := tx.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND indexdef LIKE '%USING gist%'
+		AND tablename = ANY($1)`, networkTables)
+	if err != nil {
+		return err
+	}
+	defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var d [2]string
+		err := r.Scan(&d[0], &d[1])
+		return d, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		if _, err := tx.Exec(ctx, "DROP INDEX "+pgx.Identifier{d[0]}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	if err := s.write(ctx, tx, whole, topo); err != nil {
+		return err
+	}
+	for _, d := range defs {
+		if _, err := tx.Exec(ctx, d[1]); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, "ANALYZE "+strings.Join(networkTables, ", ")); err != nil {
+		return err
+	}
+	return nil
 }
 
 func nullInt(i int32) any {
@@ -227,6 +236,9 @@ func nullYear(y int) any {
 func (s *Store) write(ctx context.Context, tx pgx.Tx, ds *gis.Dataset, t *gis.Topology) error {
 	srid := s.srid
 	copyRows := func(table string, cols []string, n int, row func(i int) ([]any, error)) error {
+		if s.hook != nil {
+			s.hook(ctx, "copy "+table)
+		}
 		t0 := time.Now()
 		defer func() { s.log.Debug("copy", "table", table, "rows", n, "elapsed", time.Since(t0)) }()
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() func() ([]any, error) {

@@ -33,12 +33,18 @@ func intOr0(p *int32) int {
 // Export reads the whole stored network back as a Dataset in the storage
 // CRS, features in their stored order.
 func (s *Store) Export(ctx context.Context) (*gis.Dataset, error) {
-	ds := &gis.Dataset{SRID: s.srid}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("store: export: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
+	return s.exportTx(ctx, tx)
+}
+
+// exportTx is Export inside tx.
+func (s *Store) exportTx(ctx context.Context, tx pgx.Tx) (*gis.Dataset, error) {
+	ds := &gis.Dataset{SRID: s.srid}
+	var err error
 	q := func(sql string, scan func(rows pgx.Rows) error) error {
 		rows, err := tx.Query(ctx, sql)
 		if err != nil {

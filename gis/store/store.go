@@ -78,6 +78,11 @@ type Store struct {
 	srid   int
 	grades gis.GradeRules
 	log    *slog.Logger
+	// hook, when set (tests), is called before each step of a network
+	// write ("copy pipes", …) with the writing transaction's context.
+	hook func(ctx context.Context, step string)
+	// abOpt tunes the as-built workflow.
+	abOpt AsbuiltOptions
 }
 
 // New returns a Store on pool, storing geometry in EPSG:srid and grading
