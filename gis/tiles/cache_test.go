@@ -91,7 +91,7 @@ func TestThinningTable(t *testing.T) {
 			pipes = l
 		}
 	}
-	for z, want := range map[int]int{0: 600, 9: 600, 10: 300, 11: 300, 12: 0, 16: 0} {
+	for z, want := range map[int]int{0: 600, 9: 600, 10: 600, 11: 300, 12: 0, 16: 0} {
 		if got := pipes.minDN(z); got != want {
 			t.Errorf("z%d: min DN %d, want %d", z, got, want)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -84,14 +85,17 @@ func featuresQuery(l *layer, withBox bool, box [4]float64, limit, srid int) (str
 		}
 	}
 	var where string
+	// Without a bbox a derived layer's {box} is the whole plane.
+	env := "ST_MakeEnvelope(-1e12, -1e12, 1e12, 1e12, " + strconv.Itoa(srid) + ")"
 	if withBox {
 		args = append(args, box[0], box[1], box[2], box[3], math.Max(box[2]-box[0], box[3]-box[1])/16+1e-9, srid)
-		where = " WHERE geom && ST_Transform(ST_Segmentize(ST_MakeEnvelope($2, $3, $4, $5, 4326), $6::float8), $7::integer)"
+		env = "ST_Transform(ST_Segmentize(ST_MakeEnvelope($2, $3, $4, $5, 4326), $6::float8), $7::integer)"
+		where = " WHERE geom && " + env
 	}
 	q := `SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', count(*),
 	'features', COALESCE(json_agg(json_build_object('type', 'Feature', 'id', t.id,
 		'geometry', ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7)::json,
 		'properties', json_build_object(` + strings.Join(props, ", ") + `)) ORDER BY t.id), '[]'::json))::text
-FROM (SELECT ` + strings.Join(inner, ", ") + ` FROM ` + l.table + where + ` ORDER BY id LIMIT $1) t`
+FROM (SELECT ` + strings.Join(inner, ", ") + ` FROM ` + l.source(srid, env) + where + ` ORDER BY id LIMIT $1) t`
 	return q, args
 }

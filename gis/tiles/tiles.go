@@ -234,7 +234,9 @@ func (s *Service) render(ctx context.Context, name string, ls []*layer, z, x, y 
 //	$4          the filter margin (a fraction of the tile)
 //	$5 … $8     the data extent in EPSG:3857 the filter envelope is clipped to
 //	$9          the storage SRID
-//	$10 …       per-layer values (the minimum DN of a thinned layer)
+//
+// The minimum DN of a thinned layer is a constant of the layer table and
+// is written as a literal.
 func tileQuery(ls []*layer, z, x, y int, clip [4]float64, srid int) (string, []any) {
 	args := []any{z, x, y, margin, clip[0], clip[1], clip[2], clip[3], srid}
 	const env = "ST_TileEnvelope($1, $2, $3)"
@@ -259,10 +261,11 @@ func tileQuery(ls []*layer, z, x, y int, clip [4]float64, srid int) (string, []a
 		for _, p := range l.props {
 			sb.WriteString(", " + p.expr + " AS " + p.name)
 		}
-		sb.WriteString(" FROM " + l.table + " WHERE geom && " + filter)
+		sb.WriteString(" FROM " + l.source(srid, filter) + " WHERE geom && " + filter)
 		if d := l.minDN(z); d > 0 {
-			args = append(args, d)
-			sb.WriteString(" AND dn >= $" + strconv.Itoa(len(args)))
+			// A constant of the thinning table, written as a literal so that
+			// the planner can use a partial index (… WHERE dn >= 600).
+			sb.WriteString(" AND dn >= " + strconv.Itoa(d))
 		}
 		if l.where != "" {
 			sb.WriteString(" AND (" + l.where + ")")
@@ -306,6 +309,22 @@ func (s *Service) TileJSON(layerName, tileURLTemplate string) map[string]any {
 	}
 	s.mu.Unlock()
 	return tj
+}
+
+// Volatile reports whether a tile layer's rows change outside network
+// versions (repair sites, patrol routes): its tiles are never cached here,
+// and an HTTP layer must not answer them from a version-based ETag.
+func (s *Service) Volatile(layerName string) bool {
+	ls, err := s.resolve(layerName)
+	if err != nil {
+		return false
+	}
+	for _, l := range ls {
+		if l.volatile {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats reports the tile cache's use (zero when there is no cache).
@@ -361,10 +380,15 @@ func (s *Service) extent(ctx context.Context, version int64) (*bounds, error) {
 func (s *Service) computeExtent(ctx context.Context) (*bounds, error) {
 	var sb strings.Builder
 	sb.WriteString("SELECT ST_Extent(b) FROM (")
-	for i, l := range allLayers {
-		if i > 0 {
+	n := 0
+	for _, l := range allLayers {
+		if l.from != "" {
+			continue // derived from the others (or from outside the network)
+		}
+		if n > 0 {
 			sb.WriteString(" UNION ALL ")
 		}
+		n++
 		sb.WriteString("SELECT ST_Extent(geom)::geometry AS b FROM " + l.table)
 	}
 	sb.WriteString(") u")
@@ -398,4 +422,43 @@ func (s *Service) queryRow(ctx context.Context, q string, args []any, dest ...an
 	b.Queue(q, args...).QueryRow(func(row pgx.Row) error { return row.Scan(dest...) })
 	b.Queue("COMMIT")
 	return s.pool.SendBatch(ctx, b).Close()
+}
+
+// Warm readies the service for its first requests after a start: it opens
+// up to conns pooled connections at once, each running one transformation
+// (a new PostgreSQL backend loads PostGIS and sets up PROJ on its first
+// ST_Transform, which costs far more than a tile), and computes the data
+// extent of the current network version. Call it once the network is
+// loaded; an error is worth a log line, not a failed start.
+func (s *Service) Warm(ctx context.Context, conns int) error {
+	v, err := s.currentVersion(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := s.extent(ctx, v)
+	if err != nil {
+		return err
+	}
+	if !b.ok {
+		return nil // no data: tiles are answered without the database
+	}
+	// The middle of the data, there and back, as a tile's filter and
+	// geometry are transformed.
+	mx, my := (b.merc[0]+b.merc[2])/2, (b.merc[1]+b.merc[3])/2
+	conns = max(1, min(conns, int(s.pool.Config().MaxConns)))
+	errs := make(chan error, conns)
+	for range conns {
+		go func() {
+			var x float64
+			errs <- s.queryRow(ctx, "SELECT ST_X(ST_Transform(ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), 3857), $1::integer), 3857))",
+				[]any{s.srid, mx, my}, &x)
+		}()
+	}
+	var first error
+	for range conns {
+		if err := <-errs; err != nil && first == nil {
+			first = fmt.Errorf("tiles: warm: %w", err)
+		}
+	}
+	return first
 }

@@ -196,7 +196,7 @@ func TestThinning(t *testing.T) {
 		{"network", 13, map[string]int{"pipes": len(f.ds.Pipes), "hydrants": len(f.ds.Hydrants), "sources": 2}},
 		{"network", 12, map[string]int{"pipes": len(f.ds.Pipes), "sources": 2}},
 		{"network", 11, map[string]int{"pipes": pipesAtLeast(300), "sources": 2}},
-		{"network", 10, map[string]int{"pipes": pipesAtLeast(300), "sources": 2}},
+		{"network", 10, map[string]int{"pipes": pipesAtLeast(600), "sources": 2}},
 		{"network", 9, map[string]int{"pipes": pipesAtLeast(600), "sources": 2}},
 		// At z0 the whole grid is a fraction of a pixel: its lines collapse
 		// (ST_AsMVTGeom drops them), its points remain. The world tile's
@@ -241,7 +241,7 @@ func TestThinning(t *testing.T) {
 		}
 		if c.z < 12 && ls["pipes"] != nil {
 			for _, ft := range ls["pipes"].Features {
-				if dn := ft.Properties["dn"].(float64); dn < 300 || (c.z < 10 && dn < 600) {
+				if dn := ft.Properties["dn"].(float64); dn < 300 || (c.z < 11 && dn < 600) {
 					t.Errorf("z%d has a DN%v pipe", c.z, dn)
 				}
 			}
@@ -493,7 +493,10 @@ func TestTileJSON(t *testing.T) {
 	if len(ids) != 4 || ids[0] != "pipes" || ids[1] != "valves" || vls[1]["minzoom"] != 14 {
 		t.Errorf("vector layers %v", vls)
 	}
-	if got := svc.Layers(); len(got) != 6 || got[0] != "pipes" || got[5] != "districts" {
+	if got := svc.Layers(); len(got) != 8 || got[0] != "pipes" || got[5] != "districts" || got[6] != "repair_sites" || got[7] != "patrol_routes" {
 		t.Errorf("Layers %v", got)
+	}
+	if !svc.Volatile("repair_sites") || !svc.Volatile("patrol_routes") || svc.Volatile("network") || svc.Volatile("pipes") || svc.Volatile("nope") {
+		t.Error("Volatile: only repair_sites and patrol_routes are")
 	}
 }

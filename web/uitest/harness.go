@@ -20,11 +20,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // ChromiumPath returns the browser to run.
@@ -73,12 +77,40 @@ type Options struct {
 	Width, Height int           // viewport; default 1280×800
 	Mobile        bool          // emulate a phone (touch, device scale 2)
 	Timeout       time.Duration // for the whole test's browser; default 90 s
+	// Init are scripts run in every document before its own (e.g.
+	// FakeGeolocation).
+	Init []string
 }
+
+// FakeGeolocation replaces navigator.geolocation with one the test drives:
+// window.__geo.emit(lon, lat, timeMs, accuracyM) delivers a fix to every
+// watcher (and is the fix getCurrentPosition answers with); __geo.watching
+// counts the watchers.
+const FakeGeolocation = `(() => {
+	const g = { watchers: new Map(), next: 1, last: null };
+	Object.defineProperty(g, 'watching', { get: () => g.watchers.size });
+	g.emit = (lon, lat, t, acc) => {
+		const pos = { coords: { longitude: lon, latitude: lat, accuracy: acc ?? 5, altitude: null, altitudeAccuracy: null, heading: null, speed: null }, timestamp: t };
+		g.last = pos;
+		for (const cb of g.watchers.values()) cb(pos);
+	};
+	const geo = {
+		watchPosition(ok) { const id = g.next++; g.watchers.set(id, ok); return id; },
+		clearWatch(id) { g.watchers.delete(id); },
+		getCurrentPosition(ok, err) {
+			setTimeout(() => g.last ? ok(g.last) : err && err({ code: 2, message: 'no fix yet' }), 0);
+		},
+	};
+	window.__geo = g;
+	Object.defineProperty(Navigator.prototype, 'geolocation', { get: () => geo, configurable: true });
+})();`
 
 // Page is one browser tab on the UI.
 type Page struct {
 	t   testing.TB
 	Ctx context.Context // chromedp context, bounded by Options.Timeout: pass it to chromedp.Run
+
+	close func() // ends the browser
 
 	mu      sync.Mutex
 	console []string // console messages and exceptions, in order
@@ -126,9 +158,14 @@ func Open(t testing.TB, url string, o Options) *Page {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", path, err)
 	}
-	p := &Page{t: t}
 	var cancelTimeout context.CancelFunc
+	p := &Page{t: t}
 	p.Ctx, cancelTimeout = context.WithTimeout(ctx, o.Timeout)
+	p.close = func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	}
 	t.Cleanup(cancelTimeout)
 	messages := chromedp.Console(ctx)
 	go func() {
@@ -152,6 +189,14 @@ func Open(t testing.TB, url string, o Options) *Page {
 	if o.Mobile {
 		opts = append(opts, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
 	}
+	for _, js := range o.Init {
+		if err := chromedp.Do(p.Ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+			return err
+		})); err != nil {
+			t.Fatalf("init script: %v", err)
+		}
+	}
 	p.Do("open "+url, chromedp.EmulateViewport(int64(o.Width), int64(o.Height), opts...), chromedp.Navigate(url))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -162,6 +207,9 @@ func Open(t testing.TB, url string, o Options) *Page {
 	})
 	return p
 }
+
+// Close ends the browser before the test does.
+func (p *Page) Close() { p.close() }
 
 // Console returns what the page logged so far.
 func (p *Page) Console() []string {
@@ -226,6 +274,25 @@ func (p *Page) WaitFor(expr string, timeout time.Duration) {
 	}
 }
 
+// WaitAfterNavigation is WaitFor across a navigation the page is making
+// (a form posted, a redirect): a poll cut off by the navigation starts
+// again on the new document.
+func (p *Page) WaitAfterNavigation(expr string, timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(p.Ctx, chromedp.Poll[[]byte](expr,
+			chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "navigated") && !strings.Contains(err.Error(), "context") && !strings.Contains(err.Error(), "Cannot find context") {
+			p.t.Fatalf("waiting for %s: %v", expr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // WaitReady waits until the map has rendered its first frames with tiles
 // (window.__waterline.ready) and is idle.
 func (p *Page) WaitReady() {
@@ -264,6 +331,32 @@ func (p *Page) ClickLngLat(lon, lat float64) {
 	p.Click(xy[0], xy[1])
 }
 
+// SetFiles sets the files of a file input (absolute paths).
+func (p *Page) SetFiles(css string, paths ...string) {
+	p.t.Helper()
+	p.Do("set files of "+css, chromedp.SetUploadFiles(chromedp.CSS(css), paths))
+}
+
+// SetValue sets the value of an input, select or textarea and fires its
+// input and change events.
+func (p *Page) SetValue(css, value string) {
+	p.t.Helper()
+	b, _ := json.Marshal(value)
+	c, _ := json.Marshal(css)
+	var ok bool
+	p.Eval(fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s);
+		if (!el) return false;
+		el.value = %s;
+		el.dispatchEvent(new Event('input', { bubbles: true }));
+		el.dispatchEvent(new Event('change', { bubbles: true }));
+		return true;
+	})()`, c, b), &ok)
+	if !ok {
+		p.t.Fatalf("no element %s", css)
+	}
+}
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 // Screenshot saves the page as artifacts/<test>[-name].png and returns the
@@ -287,4 +380,9 @@ func (p *Page) Screenshot(name string) string {
 	}
 	p.t.Logf("screenshot: %s", path)
 	return path
+}
+
+// keyEnter presses Enter in the element matching a CSS selector.
+func keyEnter(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Focus(chromedp.CSS(css)), chromedp.KeyEvent(kb.Enter))
 }

@@ -55,6 +55,25 @@ func material(dn int) string {
 	return "PE"
 }
 
+// streets name the east-west streets of the grid, row by row.
+var streets = []string{"经十路", "泺源大街", "文化西路", "解放路", "和平路", "山大路", "历山路", "花园路", "工业南路", "二环东路", "北园大街", "经七路"}
+
+// Address is the address of the customers on the north side of HPipe(r, c)
+// (two a block: the west one and, with east, the east one): "经十路 13号"
+// style, the street by row, the number by block; rows past the named
+// streets get a 段 (section) suffix.
+func Address(r, c int, east bool) string {
+	name := streets[r%len(streets)]
+	if k := r / len(streets); k > 0 {
+		name += fmt.Sprintf("%d段", k+1)
+	}
+	n := 2*c + 1
+	if east {
+		n++
+	}
+	return fmt.Sprintf("%s %d号", name, n)
+}
+
 // HPipe and VPipe name the pipes of the grid: HPipe(r, c) runs east from
 // node (c, r), VPipe(c, r) north from node (c, r).
 func HPipe(r, c int) string { return fmt.Sprintf("H-%d-%d", r, c) }
@@ -67,7 +86,7 @@ func VPipe(c, r int) string { return fmt.Sprintf("V-%d-%d", c, r) }
 // inoperable), so a leak is mostly isolated by the four valves around a
 // junction; every fourth north-south pipe a hydrant at its middle;
 // DN ≤ 200 east-west pipes two connections each, one customer on each (one
-// in 50 critical); a few river and railway crossings, one abandoned and one
+// in 50 critical) with an Address; a few river and railway crossings, one abandoned and one
 // planned pipe; four districts (quadrants).
 func Grid(o GridOptions) *gis.Dataset {
 	if o.NX < 2 {
@@ -130,7 +149,7 @@ func Grid(o GridOptions) *gis.Dataset {
 						Geom: orb.Point{a[0] + f*(b[0]-a[0]), a[1] + 1}})
 					nk++
 					cu := gis.Customer{ID: fmt.Sprintf("K%d", nk), Connection: cid, Households: 1 + nk%40,
-						Category: "residential", Name: fmt.Sprintf("住户 %d", nk)}
+						Category: "residential", Name: fmt.Sprintf("住户 %d", nk), Address: Address(r, c, f > 0.5)}
 					if nk%50 == 0 {
 						cu.Critical, cu.Category, cu.Households = true, "hospital", 1
 						cu.Name = fmt.Sprintf("第%d人民医院", nk/50)

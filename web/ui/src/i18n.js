@@ -70,6 +70,206 @@ export const dict = {
   unit_m: { zh: '{v} 米', en: '{v} m' },
   unit_km: { zh: '{v} 公里', en: '{v} km' },
 
+  // Screens and the top bar.
+  mode_dispatch: { zh: '调度', en: 'Dispatch' },
+  mode_patrol: { zh: '巡检', en: 'Patrol' },
+  mode_survey: { zh: '竣工测量', en: 'Surveys' },
+  modes_label: { zh: '工作界面', en: 'Screens' },
+  logout: { zh: '退出', en: 'Sign out' },
+  search_placeholder: { zh: '搜索管道/阀门编号或地址', en: 'Search a pipe or valve id, or an address' },
+  search_none: { zh: '没有找到“{q}”', en: 'Nothing found for “{q}”' },
+  search_kind_pipe: { zh: '管道', en: 'Pipe' },
+  search_kind_valve: { zh: '阀门', en: 'Valve' },
+  search_kind_hydrant: { zh: '消火栓', en: 'Hydrant' },
+  search_kind_address: { zh: '地址', en: 'Address' },
+  search_kind_district: { zh: '片区', en: 'District' },
+  search_customers: { zh: '{n} 户', en: '{n} customers' },
+  plan_here: { zh: '在此规划关阀', en: 'Plan a shutoff here' },
+  hint_patrol: { zh: '今日巡检路线与到期管道', en: "Today's route and the pipes due" },
+  hint_survey: { zh: '上传竣工测量成果，检查后批准入库', en: 'Upload a survey, check it, approve it' },
+  coords: { zh: '坐标', en: 'Coordinates' },
+
+  // Pipe colouring.
+  color_by: { zh: '管道着色', en: 'Colour pipes by' },
+  color_grade: { zh: '巡检等级', en: 'Grade' },
+  color_due: { zh: '巡检状态', en: 'Due status' },
+  legend_due: { zh: '管道（按巡检状态）', en: 'Pipes (by patrol status)' },
+  due_done: { zh: '今日已巡', en: 'Done today' },
+  due_due: { zh: '今日到期', en: 'Due today' },
+  due_overdue: { zh: '逾期未巡', en: 'Overdue' },
+  due_planned: { zh: '本周期内（未到期）', en: 'In its cycle, not yet due' },
+  due_ok: { zh: '未到期', en: 'Not due' },
+  due_none: { zh: '无状态（其他片区）', en: 'No status (other districts)' },
+  due_pick_district: { zh: '按巡检状态着色：请先在“巡检”中选择片区', en: 'Due colours: choose a district under Patrol first' },
+  valve_held: { zh: '阀门（维修单关闭中）', en: 'Valve (held closed by a job)' },
+  legend_work: { zh: '维修与巡检', en: 'Repairs and patrols' },
+  site_emergency: { zh: '抢修现场', en: 'Repair site' },
+  site_planned: { zh: '计划停水', en: 'Planned shutoff' },
+  site_late: { zh: '超时现场', en: 'Late site' },
+  route_patrol: { zh: '巡检路线（箭头为方向）', en: 'Patrol route (arrows: direction)' },
+  route_walk: { zh: '途经（不计巡检）', en: 'Walk between (not patrol)' },
+  track: { zh: 'GPS 轨迹', en: 'GPS track' },
+
+  // Plan panel extras.
+  notice_btn: { zh: '停水通知', en: 'Shutoff notice' },
+  open_job_btn: { zh: '开维修单', en: 'Open repair job' },
+  notice_title: { zh: '停水通知', en: 'Shutoff notice' },
+  notice_reason: { zh: '停水原因', en: 'Reason' },
+  notice_reason_default: { zh: '供水管道抢修', en: 'emergency repair of a water main' },
+  notice_start: { zh: '停水开始', en: 'Water off from' },
+  notice_restore: { zh: '预计恢复', en: 'Water back by' },
+  notice_planned: { zh: '计划停水（检查提前通知时间）', en: 'Planned (check the notice given)' },
+  notice_make: { zh: '生成通知', en: 'Write the notice' },
+  notice_zh: { zh: '中文', en: 'Chinese' },
+  notice_en: { zh: '英文', en: 'English' },
+  notice_area: { zh: '停水范围：{area}', en: 'Area: {area}' },
+  notice_count: { zh: '通知用户 {n} 户', en: '{n} customers to notify' },
+  notice_late: { zh: '通知不足的用户', en: 'Customers given too little notice' },
+  notice_late_line: { zh: '{name}：需提前 {need} 小时，实际 {given} 小时', en: '{name}: needs {need} h, gets {given} h' },
+  copy: { zh: '复制', en: 'Copy' },
+  copied: { zh: '已复制', en: 'Copied' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  submit: { zh: '提交', en: 'Submit' },
+
+  job_title: { zh: '开维修单', en: 'Open a repair job' },
+  job_kind: { zh: '类型', en: 'Kind' },
+  kind_emergency: { zh: '抢修', en: 'Emergency' },
+  kind_planned: { zh: '计划停水', en: 'Planned' },
+  job_source: { zh: '信息来源', en: 'Information source' },
+  src_hotline: { zh: '热线电话', en: 'Hotline' },
+  src_patrol: { zh: '巡检发现', en: 'Patrol' },
+  src_customer: { zh: '用户报修', en: 'Customer' },
+  src_other: { zh: '其他', en: 'Other' },
+  job_address: { zh: '地址', en: 'Address' },
+  job_content: { zh: '内容', en: 'What happened' },
+  job_contact: { zh: '联系电话', en: 'Contact' },
+  job_reporter: { zh: '报告人', en: 'Reported by' },
+  job_by: { zh: '开单人', en: 'Opened by' },
+  job_reason: { zh: '停水原因', en: 'Reason' },
+  job_start: { zh: '计划开始', en: 'Start' },
+  job_end: { zh: '计划结束', en: 'End' },
+  job_opened: { zh: '已开维修单 #{id}', en: 'Repair job #{id} opened' },
+  job_plan_on: { zh: '关阀方案：管道 {pipe}，{n} 个阀门', en: 'Shutoff: pipe {pipe}, {n} valves' },
+
+  board_title: { zh: '维修现场', en: 'Repair sites' },
+  board_empty: { zh: '没有进行中的维修', en: 'No open repair job' },
+  board_refresh: { zh: '刷新', en: 'Refresh' },
+  board_next: { zh: '下一节点：{m}', en: 'Next: {m}' },
+  board_done_all: { zh: '各节点均已完成', en: 'Every milestone done' },
+  board_holding: { zh: '关阀中', en: 'valves closed' },
+  board_pipe: { zh: '管道 {pipe}', en: 'pipe {pipe}' },
+  board_district: { zh: '片区 {d}', en: 'district {d}' },
+  left: { zh: '还剩 {t}', en: '{t} left' },
+  late_by: { zh: '超时 {t}', en: 'late by {t}' },
+  dur_dhm: { zh: '{d}天{h}小时', en: '{d} d {h} h' },
+  dur_hm: { zh: '{h}小时{m}分', en: '{h} h {m} min' },
+  dur_ms: { zh: '{m}分{s}秒', en: '{m} min {s} s' },
+  job_detail: { zh: '维修单 #{id}', en: 'Repair job #{id}' },
+  timeline: { zh: '节点时限', en: 'Milestones' },
+  tl_due: { zh: '时限 {t}', en: 'due {t}' },
+  tl_done: { zh: '完成 {t}', en: 'done {t}' },
+  state_done: { zh: '已完成', en: 'done' },
+  state_late: { zh: '超时完成', en: 'done late' },
+  state_overdue: { zh: '已超时', en: 'overdue' },
+  state_due: { zh: '进行中', en: 'due' },
+  state_pending: { zh: '待定', en: 'pending' },
+  state_not_applicable: { zh: '不适用', en: 'not applicable' },
+  show_patrol_routes: { zh: '显示今日全部巡检路线', en: "Show today's patrol routes" },
+  back: { zh: '返回', en: 'Back' },
+
+  // District manager.
+  patrol_title: { zh: '今日巡检', en: "Today's patrol" },
+  patrol_district: { zh: '片区', en: 'District' },
+  patrol_no_route: { zh: '今日本片区没有巡检路线', en: 'No patrol route for this district today' },
+  patrol_make_plan: { zh: '生成今日路线', en: "Plan today's routes" },
+  patrol_route_n: { zh: '路线 {i}/{of}', en: 'Route {i} of {of}' },
+  patrol_summary: { zh: '全程 {km} · 约 {min} 分钟 · {pipes} 条管道（逾期 {overdue}）', en: '{km} · about {min} min · {pipes} pipes ({overdue} overdue)' },
+  patrol_counts: { zh: '今日已巡 {done} · 今日到期 {due} · 逾期 {overdue}', en: 'Done today {done} · due {due} · overdue {overdue}' },
+  patrol_start: { zh: '开始巡检', en: 'Start patrol' },
+  patrol_stop: { zh: '结束并上传', en: 'Stop and upload' },
+  patrol_retry: { zh: '重新上传', en: 'Upload again' },
+  patrol_recording: { zh: '记录中 · {n} 个点 · {len} · {time}', en: 'Recording · {n} points · {len} · {time}' },
+  patrol_uploading: { zh: '正在上传轨迹…', en: 'Uploading the track…' },
+  patrol_uploaded: { zh: '轨迹已上传：巡检 {n} 条管道（{len}），部分经过 {partial} 条', en: 'Track uploaded: {n} pipes patrolled ({len}), {partial} partly' },
+  patrol_coverage: { zh: '今日完成 {pct}%，尚缺 {missed} 条', en: 'Today {pct}% done, {missed} pipes missed' },
+  patrol_too_short: { zh: '轨迹点太少，无法上传', en: 'Too few track points to upload' },
+  patrol_gps_error: { zh: '无法获取定位：{msg}', en: 'No GPS position: {msg}' },
+  patrol_pending_track: { zh: '有未上传的轨迹（{n} 个点）', en: 'A track is waiting to be uploaded ({n} points)' },
+  patrol_steps: { zh: '路线步骤', en: 'Route steps' },
+  start_point: { zh: '起点', en: 'Start' },
+
+  anomaly_btn: { zh: '上报异常', en: 'Report anomaly' },
+  anomaly_title: { zh: '上报异常', en: 'Report an anomaly' },
+  anomaly_type: { zh: '异常类型', en: 'Type' },
+  an_lost: { zh: '设施丢失', en: 'Lost' },
+  an_damaged: { zh: '设施损坏', en: 'Damaged' },
+  an_buried: { zh: '设施掩埋', en: 'Buried' },
+  an_chamber_collapsed: { zh: '井室塌陷', en: 'Chamber collapsed' },
+  an_leak: { zh: '漏水', en: 'Leak' },
+  an_other: { zh: '其他', en: 'Other' },
+  anomaly_photo: { zh: '照片', en: 'Photo' },
+  anomaly_position: { zh: '位置', en: 'Position' },
+  anomaly_pos_gps: { zh: 'GPS 定位（±{acc} 米）', en: 'GPS (±{acc} m)' },
+  anomaly_pos_map: { zh: '地图中心（可点击地图修改）', en: 'Map centre (tap the map to move it)' },
+  anomaly_pos_pick: { zh: '点击地图选择位置', en: 'Tap the map to place it' },
+  anomaly_note: { zh: '说明', en: 'Note' },
+  anomaly_found: { zh: '发现于 {t}，须在 {deadline} 前上报', en: 'Found at {t}; report by {deadline}' },
+  anomaly_clock: { zh: '剩余 {t}', en: '{t} left' },
+  anomaly_clock_late: { zh: '已超过 {min} 分钟时限 {t}', en: '{t} past the {min}-minute limit' },
+  anomaly_draft: { zh: '待上报异常 · {clock}', en: 'Anomaly to report · {clock}' },
+  anomaly_sent: { zh: '已上报 #{id}：用时 {min} 分钟，{late}', en: 'Reported #{id} after {min} min, {late}' },
+  anomaly_on_time: { zh: '按时', en: 'on time' },
+  anomaly_late: { zh: '迟报', en: 'late' },
+  anomaly_job: { zh: '已自动开维修单 #{job}', en: 'Repair job #{job} opened' },
+  anomaly_no_type: { zh: '请选择异常类型', en: 'Choose a type' },
+  anomaly_later: { zh: '稍后上报', en: 'Later' },
+  anomaly_discard: { zh: '放弃', en: 'Discard' },
+
+  // GIS staff.
+  survey_title: { zh: '竣工测量入库', en: 'As-built surveys' },
+  survey_upload: { zh: '上传成果', en: 'Upload a survey' },
+  survey_file: { zh: '成果文件（xlsx / csv / zip / gpkg / dxf / geojson）', en: 'File (xlsx / csv / zip / gpkg / dxf / geojson)' },
+  survey_project: { zh: '工程名称', en: 'Project' },
+  survey_contractor: { zh: '测量单位', en: 'Contractor' },
+  survey_date: { zh: '测量日期', en: 'Survey date' },
+  survey_crs: { zh: '坐标系', en: 'CRS' },
+  survey_crs_auto: { zh: '自动识别', en: 'Detect' },
+  survey_send: { zh: '上传并校验', en: 'Upload and validate' },
+  survey_uploading: { zh: '正在上传校验…', en: 'Uploading and validating…' },
+  survey_history: { zh: '批次记录', en: 'Batches' },
+  survey_none: { zh: '还没有批次', en: 'No batch yet' },
+  survey_unavailable: { zh: '服务器尚未提供竣工测量接口（{path}）', en: 'The server has no as-built API yet ({path})' },
+  batch_title: { zh: '批次 #{id} · {file}', en: 'Batch #{id} · {file}' },
+  batch_meta: { zh: '{project} · {contractor} · {by} 上传于 {at}', en: '{project} · {contractor} · uploaded by {by} at {at}' },
+  batch_summary: { zh: '新增管道 {pipes} 条（{len}）· 阀门 {valves} · 消火栓 {hydrants}', en: '{pipes} pipes ({len}) · {valves} valves · {hydrants} hydrants' },
+  batch_changes: { zh: '新增 {add} · 修改 {change} · 拆分 {split} · 删除 {remove}', en: '{add} added · {change} changed · {split} split · {remove} removed' },
+  batch_issues: { zh: '问题：{errors} 个错误，{warnings} 个警告', en: 'Issues: {errors} errors, {warnings} warnings' },
+  batch_ack: { zh: '已核实全部警告', en: 'I have checked every warning' },
+  batch_approve: { zh: '批准', en: 'Approve' },
+  batch_reject: { zh: '驳回', en: 'Reject' },
+  batch_reject_reason: { zh: '驳回原因', en: 'Why it is rejected' },
+  batch_commit: { zh: '提交入库', en: 'Commit' },
+  batch_rollback: { zh: '回滚', en: 'Roll back' },
+  batch_rollback_confirm: { zh: '回滚批次 #{id}？将生成一个反向批次。', en: 'Roll back batch #{id}? A compensating batch is made.' },
+  batch_failure: { zh: '失败原因：{msg}', en: 'Failed: {msg}' },
+  issue_rows: { zh: '第 {rows} 行', en: 'row {rows}' },
+  issue_fix: { zh: '处理：{fix}', en: 'Fix: {fix}' },
+  issue_no_place: { zh: '（无位置）', en: '(no position)' },
+  sev_error: { zh: '错误', en: 'error' },
+  sev_warning: { zh: '警告', en: 'warning' },
+  st_received: { zh: '已接收', en: 'received' },
+  st_failed: { zh: '读取失败', en: 'failed' },
+  st_invalid: { zh: '有错误', en: 'invalid' },
+  st_ready: { zh: '待批准', en: 'ready' },
+  st_approved: { zh: '已批准', en: 'approved' },
+  st_rejected: { zh: '已驳回', en: 'rejected' },
+  st_committed: { zh: '已入库', en: 'committed' },
+  ch_add: { zh: '新增', en: 'Added' },
+  ch_change: { zh: '修改', en: 'Changed' },
+  ch_split: { zh: '拆分的现状管', en: 'Live pipe split' },
+  ch_remove: { zh: '删除', en: 'Removed' },
+  issue_point: { zh: '问题位置', en: 'Issue' },
+
   cat_hospital: { zh: '医院', en: 'Hospital' },
   cat_thermal_power: { zh: '热电厂', en: 'Thermal power plant' },
   cat_vip: { zh: '重要用户', en: 'VIP' },
@@ -119,6 +319,42 @@ export function t(key, vars) {
   let s = e[current] ?? e.zh;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   return s;
+}
+
+// bilingual picks this language's half of a server text written as
+// "中文 / English" (patrol route steps); other texts are returned whole.
+export function bilingual(text) {
+  const i = (text || '').indexOf(' / ');
+  if (i < 0) return text || '';
+  return current === 'zh' ? text.slice(0, i) : text.slice(i + 3);
+}
+
+// pick returns zh or en by the current language (API fields label/label_zh).
+export function pick(zh, en) {
+  return (current === 'zh' ? zh || en : en || zh) || '';
+}
+
+// duration formats milliseconds for a countdown: days and hours, hours and
+// minutes, or minutes and seconds.
+export function duration(ms) {
+  const s = Math.max(0, Math.floor(Math.abs(ms) / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return t('dur_dhm', { d, h });
+  if (h > 0) return t('dur_hm', { h, m: String(m).padStart(2, '0') });
+  return t('dur_ms', { m, s: String(s % 60).padStart(2, '0') });
+}
+
+// clock formats a time of day (and the date when it is not today) in the
+// browser's zone.
+export function clock(when) {
+  const d = new Date(when);
+  if (Number.isNaN(d.getTime())) return '';
+  const loc = current === 'zh' ? 'zh-CN' : 'en-GB';
+  const today = new Date().toDateString() === d.toDateString();
+  const opts = today ? { hour: '2-digit', minute: '2-digit' } : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+  return d.toLocaleString(loc, opts);
 }
 
 // category returns the label of a customer category.

@@ -1,80 +1,81 @@
-// Waterline map UI: the network from vector tiles, coloured by patrol grade;
-// click a pipe to plan a shutoff (POST api/shutoffs/plan) and see it on the
-// map and in the side panel. Chinese first, with an English switch.
-import { Map as MapLibreMap, Marker, NavigationControl, ScaleControl, AttributionControl, setWorkerUrl } from 'maplibre-gl';
+// Waterline map UI: one page, three screens on one map —
+//   调度 dispatch (dispatch.js): click or search a pipe → the shutoff plan
+//     (plan.js), the notice, open a repair job, the board of repair sites;
+//   巡检 patrol (patrol.js): a district manager's route for today, due
+//     pipes, the GPS track, anomaly reports;
+//   竣工测量 survey (survey.js): as-built uploads, preview, approval.
+// The network comes from vector tiles, coloured by patrol grade or due
+// status. Chinese first, with an English switch.
+import { Map as MapLibreMap, NavigationControl, ScaleControl, AttributionControl, setWorkerUrl, prewarm } from 'maplibre-gl';
 
-import { h } from './dom.js';
+import { api, base, loadSession, logout, screensFor, serverNow, session } from './api.js';
+import { formatCoords, projected } from './crs.js';
+import { h, fill } from './dom.js';
 import { initLang, lang, setLang, t, apply } from './i18n.js';
-import { buildStyle, colors, PIPE_LAYERS } from './style.js';
-import { render as renderPanel, normalize } from './panel.js';
+import { showError } from './notify.js';
+import { initPlan, state, showPanel, closePlan, clickPipe } from './plan.js';
+import { buildStyle, colors, pipeColor, arrowImage, PIPE_LAYERS, SCREEN_LAYERS, volatileTiles } from './style.js';
+import * as dispatch from './dispatch.js';
+import * as patrol from './patrol.js';
+import * as survey from './survey.js';
 
-// The MapLibre worker is shipped next to app.js (see build.mjs).
+// The MapLibre worker is shipped next to app.js (see build.mjs); it starts
+// loading now, while the page asks the API who and where.
 setWorkerUrl(new URL('maplibre-gl-worker.js', import.meta.url).href);
-
-// base is the directory the UI is served from: API and tile URLs are
-// relative to it, so the UI works behind a path prefix.
-const base = new URL('.', document.baseURI).href;
+prewarm();
 
 const JINAN = [117.0, 36.67];
-const empty = { type: 'FeatureCollection', features: [] };
+const SCREENS = { dispatch, patrol, survey };
+const MODE_KEY = 'waterline.mode';
 
-// The page's state, shared with the browser tests through window.__waterline.
-const state = {
-  config: null,
+// window.__waterline is what the browser tests read: map (MapLibre),
+// ready (first frames rendered), firstPaint (ms from navigation to the
+// first idle frame with pipes), state (the plan), plans (plans shown),
+// errors (map errors), app, projected (crs.js), and what the screens show
+// (due, route, board, survey, …).
+const w = (window.__waterline = { state, ready: false, firstPaint: null, errors: [], plans: 0, lang, map: null, projected });
+
+// app is shared with the screens.
+const app = {
+  w,
+  map: null,
+  base,
+  config: {},
   network: null,
-  status: 'idle', // idle | loading | ready
-  plan: null,
-  req: null, // {pipe, at, failed_valves} of the plan shown
-  seq: 0,
-  markers: [],
+  mode: null,
+  colour: 'grade', // pipe colouring: grade | due
+  district: '', // the district whose due status colours the pipes
+  due: new Map(), // pipe id → due status shown (done | due | overdue | planned | ok)
+  dueDate: '',
+  stamp: Date.now(), // of the volatile tile layers
+  hooks: {}, // notice(req, plan), openJob(req, plan), volatile(): set by dispatch.js
+  langListeners: [],
+
+  // today is the date in the utility's zone (YYYY-MM-DD).
+  today() {
+    const tz = app.config.time_zone || undefined;
+    try {
+      return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(serverNow()));
+    } catch {
+      return new Date(serverNow()).toISOString().slice(0, 10);
+    }
+  },
+  onLang(fn) {
+    app.langListeners.push(fn);
+  },
+  setColour,
+  setDue,
+  refreshVolatile,
+  renderLegend,
+  narrow,
 };
 
-const w = (window.__waterline = { state, ready: false, errors: [], plans: 0, lang, map: null });
-
-class APIError extends Error {
-  constructor(code, message, status) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
+// narrow is true on a phone-sized screen (the layout's breakpoint).
+function narrow() {
+  return window.matchMedia('(max-width: 700px)').matches;
 }
 
-async function api(path, opts) {
-  let res;
-  try {
-    res = await fetch(new URL(path, base), opts);
-  } catch (e) {
-    throw new APIError('network', t('network_error', { msg: e.message }), 0);
-  }
-  let body = null;
-  if ((res.headers.get('content-type') || '').includes('json')) body = await res.json().catch(() => null);
-  if (!res.ok) {
-    const msg = body?.error?.message || `${res.status} ${res.statusText}`;
-    throw new APIError(body?.error?.code || `http.${res.status}`, msg, res.status);
-  }
-  return body;
-}
-
-// --- errors -----------------------------------------------------------------
-
-function showError(err) {
-  const banner = document.getElementById('error-banner');
-  banner.replaceChildren(
-    h('strong', {}, t('error_prefix')),
-    h('span', { id: 'error-message' }, err.message || String(err)),
-    h('button', { type: 'button', class: 'text-button', onclick: hideError }, t('dismiss')));
-  banner.dataset.errorCode = err.code || 'error';
-  banner.hidden = false;
-}
-
-function hideError() {
-  const banner = document.getElementById('error-banner');
-  banner.hidden = true;
-  banner.replaceChildren();
-  delete banner.dataset.errorCode;
-}
-
-// --- legend -----------------------------------------------------------------
+// --- legend and colouring --------------------------------------------------------
 
 function swatchLine(color, dashed, extra) {
   return h('span', { class: `swatch swatch-line${dashed ? ' dashed' : ''}${extra ? ` ${extra}` : ''}`, style: `--c:${color}` });
@@ -84,29 +85,64 @@ function swatchDot(color, extra) {
   return h('span', { class: `swatch swatch-dot${extra ? ` ${extra}` : ''}`, style: `--c:${color}` });
 }
 
-function legendItem(swatch, key) {
-  return h('li', { dataset: { legend: key } }, swatch, h('span', {}, t(key)));
+function legendItem(swatch, key, count) {
+  return h('li', { dataset: { legend: key } }, swatch, h('span', {}, t(key)),
+    count != null ? h('span', { class: 'legend-count', dataset: { count: key } }, String(count)) : null);
+}
+
+function dueCounts() {
+  const c = { done: 0, due: 0, overdue: 0, planned: 0, ok: 0 };
+  for (const s of app.due.values()) c[s] = (c[s] || 0) + 1;
+  return c;
 }
 
 function renderLegend() {
   const el = document.getElementById('legend-body');
-  el.replaceChildren(
-    h('h3', {}, t('legend_pipes')),
-    h('ul', {},
-      legendItem(swatchLine(colors.grade.special), 'grade_special'),
-      legendItem(swatchLine(colors.grade[1]), 'grade_1'),
-      legendItem(swatchLine(colors.grade[2]), 'grade_2'),
-      legendItem(swatchLine(colors.grade[3]), 'grade_3'),
-      legendItem(swatchLine('#555', true), 'crossing'),
-      legendItem(swatchLine(colors.inactive, true, 'thin'), 'inactive')),
+  const pipes = app.colour === 'due'
+    ? [
+      h('h3', {}, t('legend_due')),
+      app.due.size === 0 ? h('p', { class: 'muted small', id: 'due-hint' }, t('due_pick_district')) : null,
+      h('ul', {}, ...(() => {
+        const c = dueCounts();
+        return [
+          legendItem(swatchLine(colors.due.done), 'due_done', c.done),
+          legendItem(swatchLine(colors.due.due), 'due_due', c.due),
+          legendItem(swatchLine(colors.due.overdue), 'due_overdue', c.overdue),
+          legendItem(swatchLine(colors.due.planned), 'due_planned', c.planned),
+          legendItem(swatchLine(colors.due.ok), 'due_ok', c.ok),
+          legendItem(swatchLine(colors.due.none, false, 'thin'), 'due_none'),
+        ];
+      })()),
+    ]
+    : [
+      h('h3', {}, t('legend_pipes')),
+      h('ul', {},
+        legendItem(swatchLine(colors.grade.special), 'grade_special'),
+        legendItem(swatchLine(colors.grade[1]), 'grade_1'),
+        legendItem(swatchLine(colors.grade[2]), 'grade_2'),
+        legendItem(swatchLine(colors.grade[3]), 'grade_3'),
+        legendItem(swatchLine('#555', true), 'crossing'),
+        legendItem(swatchLine(colors.inactive, true, 'thin'), 'inactive')),
+    ];
+  fill(el, 
+    ...pipes,
     h('h3', {}, t('legend_points')),
     h('ul', {},
       legendItem(swatchDot(colors.valve.open), 'valve_open'),
       legendItem(swatchDot(colors.valve.closed), 'valve_closed'),
       legendItem(swatchDot(colors.valve.inoperable), 'valve_inoperable'),
+      legendItem(swatchDot(colors.valve.held), 'valve_held'),
       legendItem(swatchDot(colors.hydrant), 'hydrant'),
       legendItem(swatchDot(colors.source, 'big'), 'source'),
       legendItem(swatchLine(colors.district, true, 'thin'), 'district')),
+    h('h3', {}, t('legend_work')),
+    h('ul', {},
+      legendItem(swatchDot(colors.site.emergency, 'big'), 'site_emergency'),
+      legendItem(swatchDot(colors.site.planned, 'big'), 'site_planned'),
+      legendItem(swatchDot(colors.site.late, 'big'), 'site_late'),
+      legendItem(swatchLine(colors.route.patrol), 'route_patrol'),
+      legendItem(swatchLine(colors.route.walk, true), 'route_walk'),
+      legendItem(swatchLine(colors.track), 'track')),
     h('h3', {}, t('legend_plan')),
     h('ul', {},
       legendItem(swatchLine(colors.segment, false, 'halo'), 'segment'),
@@ -115,221 +151,157 @@ function renderLegend() {
       legendItem(swatchDot(colors.planValve.dry_side), 'valve_dry_side'),
       legendItem(swatchDot(colors.planValve.failed, 'failed'), 'valve_failed'),
       legendItem(h('span', { class: 'swatch leak-marker mini' }), 'leak')));
+  for (const b of document.querySelectorAll('#color-switch [data-colour]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.colour === app.colour));
+  }
+}
+
+// setColour switches the pipes between grade and due-status colours.
+function setColour(mode) {
+  app.colour = mode === 'due' ? 'due' : 'grade';
+  document.body.dataset.colour = app.colour;
+  if (app.map?.getLayer('pipes')) {
+    for (const id of ['pipes', 'pipes-crossing']) app.map.setPaintProperty(id, 'line-color', pipeColor(app.colour));
+  }
+  renderLegend();
+  if (app.colour === 'due') patrol.loadDue(app);
+}
+
+// setDue shows a district's due status (GET api/patrol/status): each
+// pipe's feature state "due" is done (patrolled today), due, overdue,
+// planned or ok; pipes no longer in the report lose theirs.
+function setDue(report) {
+  const map = app.map;
+  const next = new Map();
+  const date = report?.date || '';
+  for (const p of report?.pipes || []) next.set(p.pipe, p.last === date ? 'done' : p.status);
+  for (const id of app.due.keys()) {
+    if (!next.has(id)) map.removeFeatureState({ source: 'network', sourceLayer: 'pipes', id }, 'due');
+  }
+  for (const [id, s] of next) {
+    if (app.due.get(id) !== s) map.setFeatureState({ source: 'network', sourceLayer: 'pipes', id }, { due: s });
+  }
+  app.due = next;
+  app.dueDate = date;
+  w.due = Object.fromEntries(next);
+  renderLegend();
+}
+
+// refreshVolatile reloads the volatile tile layers (repair sites, patrol
+// routes) after their rows changed. The sources are made anew: MapLibre
+// keeps a tile whose answer carries the ETag it already has, and the
+// server's tile ETags name the network version, which a new repair job
+// does not change. Feature states go with the old source; hooks.volatile
+// puts them back.
+function refreshVolatile() {
+  const map = app.map;
+  app.stamp = Date.now();
+  const style = map.getStyle();
+  for (const [src, layer] of [['repair-sites', 'repair_sites'], ['patrol-routes', 'patrol_routes']]) {
+    const spec = style.sources[src];
+    if (!spec) continue;
+    const mine = style.layers.filter((l) => l.source === src);
+    const ids = new Set(mine.map((l) => l.id));
+    const before = mine.map((l) => {
+      const i = style.layers.findIndex((x) => x.id === l.id);
+      return style.layers.slice(i + 1).find((x) => !ids.has(x.id))?.id;
+    });
+    for (const l of mine) map.removeLayer(l.id);
+    map.removeSource(src);
+    map.addSource(src, { ...spec, tiles: [volatileTiles(base, layer, app.stamp)] });
+    mine.forEach((l, i) => map.addLayer(l, before[i]));
+  }
+  app.hooks.volatile?.();
 }
 
 function renderNetworkInfo() {
   const el = document.getElementById('network-info');
-  const n = state.network;
+  const n = app.network;
   if (!n) el.textContent = t('loading_network');
   else if (!n.counts?.pipes) el.textContent = t('network_empty');
   else el.textContent = t('network_info', { pipes: n.counts.pipes, valves: n.counts.valves ?? 0, version: n.version });
 }
 
+function renderUser() {
+  const u = session.user;
+  const el = document.getElementById('user-info');
+  const out = document.getElementById('logout');
+  const signedIn = session.signIn && u && u.via !== 'open';
+  el.textContent = signedIn ? (u.display_name || u.name) : '';
+  out.hidden = !signedIn;
+}
+
 function renderAll() {
   apply();
   document.getElementById('lang-toggle').textContent = t('lang_button');
+  document.getElementById('search-input')?.setAttribute('placeholder', t('search_placeholder'));
   renderLegend();
   renderNetworkInfo();
+  renderUser();
+  document.getElementById('hint').textContent = t(app.mode === 'patrol' ? 'hint_patrol' : app.mode === 'survey' ? 'hint_survey' : 'hint');
   if (state.status !== 'idle') showPanel();
+  for (const fn of app.langListeners) fn();
 }
 
-// --- the plan ----------------------------------------------------------------
+// --- screens --------------------------------------------------------------------------
 
-const panelActions = {
-  close: closePlan,
-  failValve(id) {
-    const failed = [...(state.req.failed_valves || [])];
-    if (!failed.includes(id)) failed.push(id);
-    plan({ pipe: state.req.pipe, at: state.req.at, failed_valves: failed });
-  },
-  clearFailed() {
-    plan({ pipe: state.req.pipe, at: state.req.at, failed_valves: [] });
-  },
-  focusValve(step) {
-    if (step.lon != null) w.map.easeTo({ center: [step.lon, step.lat], zoom: Math.max(w.map.getZoom(), 17) });
-  },
-};
-
-function showPanel() {
-  const panel = document.getElementById('plan-panel');
-  renderPanel(panel, state, panelActions);
-  document.body.classList.add('has-plan');
-}
-
-function clearPlanLayers() {
-  for (const m of state.markers) m.remove();
-  state.markers = [];
-  w.map.getSource('plan-range')?.setData(empty);
-  w.map.getSource('plan-valves')?.setData(empty);
-}
-
-function closePlan() {
-  state.seq++;
-  state.status = 'idle';
-  state.plan = null;
-  state.req = null;
-  clearPlanLayers();
-  const panel = document.getElementById('plan-panel');
-  panel.hidden = true;
-  panel.replaceChildren();
-  panel.dataset.state = 'idle';
-  document.body.classList.remove('has-plan');
-}
-
-function drawPlan(p) {
-  clearPlanLayers();
-  w.map.getSource('plan-range').setData(p.range || empty);
-  w.map.getSource('plan-valves').setData(p.valves || empty);
-  for (const s of p.closing_order) {
-    if (s.lon == null) continue;
-    const el = h('div', { class: 'valve-marker', dataset: { valveId: s.id, order: s.order }, title: `${s.id} DN${s.dn}` }, s.order);
-    state.markers.push(new Marker({ element: el }).setLngLat([s.lon, s.lat]).addTo(w.map));
+function setMode(mode) {
+  const allowed = screensFor();
+  if (!allowed.includes(mode)) mode = allowed[0];
+  if (app.mode === mode) return;
+  const prev = app.mode;
+  if (prev) {
+    SCREENS[prev].leave?.(app);
+    for (const id of SCREEN_LAYERS[prev] || []) {
+      if (app.map.getLayer(id) && app.map.getLayoutProperty(id, 'visibility') !== 'none') app.map.setLayoutProperty(id, 'visibility', 'none');
+    }
   }
-  if (p.leak?.lon != null) {
-    const el = h('div', { class: 'leak-marker', id: 'leak-marker', title: t('leak') });
-    state.markers.push(new Marker({ element: el }).setLngLat([p.leak.lon, p.leak.lat]).addTo(w.map));
+  app.mode = mode;
+  document.body.dataset.mode = mode;
+  for (const b of document.querySelectorAll('#mode-tabs [data-mode]')) {
+    b.setAttribute('aria-selected', String(b.dataset.mode === mode));
+    b.classList.toggle('active', b.dataset.mode === mode);
   }
-}
-
-// keepInView pans the map when the panel (side panel, or bottom sheet on a
-// phone) covers the leak.
-function keepInView(lngLat) {
-  const map = w.map;
-  const panel = document.getElementById('plan-panel').getBoundingClientRect();
-  const box = map.getContainer().getBoundingClientRect();
-  const pt = map.project(lngLat);
-  const x = box.left + pt.x;
-  const y = box.top + pt.y;
-  const margin = 40;
-  if (x < panel.left - margin || y < panel.top - margin || x > panel.right || y > panel.bottom) return;
-  const sheet = panel.width >= box.width - 1; // a bottom sheet spans the width
-  const offset = sheet ? [0, -(box.bottom - panel.top) / 2] : [-(box.right - panel.left) / 2, 0];
-  map.easeTo({ center: lngLat, offset, duration: 300 });
-}
-
-// plan asks the server for a shutoff plan: req (or a promise of it) is
-// {pipe, at} or {point}, with optional failed_valves.
-async function plan(reqOrPromise) {
-  const seq = ++state.seq;
-  const prev = { status: state.status, plan: state.plan, req: state.req };
-  hideError();
-  state.status = 'loading';
-  showPanel();
-  const req = await reqOrPromise;
-  if (seq !== state.seq) return;
-  const body = req.point ? { point: req.point } : { pipe: req.pipe, at: req.at };
-  if (req.failed_valves?.length) body.failed_valves = req.failed_valves;
+  for (const s of document.querySelectorAll('.screen')) s.hidden = s.dataset.screen !== mode;
+  if (mode !== 'dispatch' && state.status !== 'idle') closePlan();
+  for (const id of SCREEN_LAYERS[mode] || []) {
+    // Only a real change: setting a layout property reloads the layer's tiles.
+    if (app.map.getLayer(id) && id !== 'patrol-routes' && app.map.getLayoutProperty(id, 'visibility') === 'none') {
+      app.map.setLayoutProperty(id, 'visibility', 'visible');
+    }
+  }
   try {
-    const p = normalize(await api('api/shutoffs/plan', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    }));
-    if (seq !== state.seq) return;
-    state.plan = p;
-    state.status = 'ready';
-    state.req = { pipe: p.leak?.pipe ?? req.pipe, at: round(p.leak?.at ?? req.at ?? 0.5), failed_valves: req.failed_valves || [] };
-    w.plans++;
-    drawPlan(p);
-    showPanel();
-    if (p.leak?.lon != null && !req.failed_valves?.length) keepInView([p.leak.lon, p.leak.lat]);
-  } catch (e) {
-    if (seq !== state.seq) return;
-    showError(e);
-    if (prev.plan) {
-      Object.assign(state, prev);
-      showPanel();
-    } else {
-      closePlan();
-    }
+    localStorage.setItem(MODE_KEY, mode);
+  } catch {
+    // not remembered
   }
+  if (location.hash !== `#${mode}`) history.replaceState(null, '', `#${mode}`);
+  document.getElementById('hint').textContent = t(mode === 'patrol' ? 'hint_patrol' : mode === 'survey' ? 'hint_survey' : 'hint');
+  SCREENS[mode].enter?.(app);
 }
 
-// narrow is true on a phone-sized screen (the layout's breakpoint).
-function narrow() {
-  return window.matchMedia('(max-width: 700px)').matches;
-}
-
-function round(v) {
-  return Math.round(v * 1e6) / 1e6;
-}
-
-// --- clicking a pipe ---------------------------------------------------------
-
-// fractionAlong projects p (lon/lat) onto a lon/lat line, in a local metric
-// approximation, and returns the fraction of the line's length before it.
-function fractionAlong(coords, p) {
-  const k = Math.cos((p[1] * Math.PI) / 180);
-  const xy = (c) => [c[0] * k * 111320, c[1] * 110540];
-  const q = xy(p);
-  let total = 0;
-  let best = Infinity;
-  let at = 0;
-  for (let i = 0; i + 1 < coords.length; i++) {
-    const a = xy(coords[i]);
-    const b = xy(coords[i + 1]);
-    const dx = b[0] - a[0];
-    const dy = b[1] - a[1];
-    const len = Math.hypot(dx, dy);
-    const u = len === 0 ? 0 : Math.max(0, Math.min(1, ((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / (len * len)));
-    const d = Math.hypot(a[0] + u * dx - q[0], a[1] + u * dy - q[1]);
-    if (d < best) {
-      best = d;
-      at = total + u * len;
-    }
-    total += len;
-  }
-  return total > 0 ? at / total : 0.5;
-}
-
-function nearestPipe(point) {
-  const r = 6;
-  const feats = w.map.queryRenderedFeatures([[point.x - r, point.y - r], [point.x + r, point.y + r]], { layers: PIPE_LAYERS });
-  let best = null;
-  let bestD = Infinity;
-  for (const f of feats) {
-    const lines = f.geometry.type === 'LineString' ? [f.geometry.coordinates] : f.geometry.coordinates;
-    for (const line of lines) {
-      for (let i = 0; i + 1 < line.length; i++) {
-        const a = w.map.project(line[i]);
-        const b = w.map.project(line[i + 1]);
-        const dx = b.x - a.x;
-        const dy = b.y - a.y;
-        const l2 = dx * dx + dy * dy;
-        const u = l2 === 0 ? 0 : Math.max(0, Math.min(1, ((point.x - a.x) * dx + (point.y - a.y) * dy) / l2));
-        const d = Math.hypot(a.x + u * dx - point.x, a.y + u * dy - point.y);
-        if (d < bestD) {
-          bestD = d;
-          best = f;
-        }
-      }
-    }
-  }
-  return best;
-}
-
-// leakAt works out {pipe, at} for a click on a pipe: the tile holds only the
-// part of the pipe inside it, so the whole line comes from the features API.
-async function leakAt(id, lngLat) {
-  const d = 0.0004;
-  const bbox = [lngLat.lng - d, lngLat.lat - d, lngLat.lng + d, lngLat.lat + d].map((v) => v.toFixed(7)).join(',');
+function initialMode() {
+  const fromHash = location.hash.replace('#', '');
+  if (SCREENS[fromHash]) return fromHash;
   try {
-    const fc = await api(`collections/pipes/items?bbox=${bbox}&limit=500`);
-    const f = fc?.features?.find((x) => x.id === id);
-    if (f?.geometry?.type === 'LineString') return { pipe: id, at: round(fractionAlong(f.geometry.coordinates, [lngLat.lng, lngLat.lat])) };
-  } catch (e) {
-    console.warn('features lookup failed; letting the server snap the point', e);
+    const saved = localStorage.getItem(MODE_KEY);
+    if (SCREENS[saved]) return saved;
+  } catch {
+    // none saved
   }
-  return { point: [lngLat.lng, lngLat.lat] };
+  return screensFor()[0];
 }
 
-async function onClick(e) {
-  const f = nearestPipe(e.point);
-  if (!f) return;
-  plan(leakAt(f.properties.id, e.lngLat));
-}
+// --- start ---------------------------------------------------------------------------------
 
-// --- start ---------------------------------------------------------------------
+// mark notes how long the start took to reach a stage (window.__waterline.timing).
+function mark(name) {
+  w.timing[name] = Math.round(performance.now());
+}
 
 async function start() {
+  w.timing = {};
+  mark('script');
   initLang();
   document.getElementById('lang-toggle').addEventListener('click', () => {
     setLang(lang() === 'zh' ? 'en' : 'zh');
@@ -343,26 +315,51 @@ async function start() {
   };
   showLegend(!narrow()); // open on a desk, folded on a phone
   legendToggle.addEventListener('click', () => showLegend(!legend.classList.contains('open')));
+  for (const b of document.querySelectorAll('#color-switch [data-colour]')) {
+    b.addEventListener('click', () => setColour(b.dataset.colour));
+  }
+  document.getElementById('side-toggle').addEventListener('click', () => {
+    document.body.classList.toggle('side-folded');
+  });
+  document.getElementById('logout').addEventListener('click', () => logout());
   renderAll();
 
-  const [config, network] = await Promise.all([
-    api('api/config').catch((e) => {
-      showError(e);
-      return {};
-    }),
-    api('api/network').catch((e) => {
-      showError(e);
-      return null;
-    }),
-  ]);
-  state.config = config;
-  state.network = network;
+  mark('rendered');
+  // Who, the configuration and the network's extent, asked at once.
+  const configP = api('api/config').catch((e) => {
+    showError(e);
+    return {};
+  });
+  const networkP = api('api/network').catch((e) => {
+    if (e.status !== 401) showError(e);
+    return null;
+  });
+  try {
+    await loadSession();
+  } catch (e) {
+    if (e.status !== 401) showError(e);
+    if (e.status === 401) return;
+  }
+  const allowed = screensFor();
+  for (const b of document.querySelectorAll('#mode-tabs [data-mode]')) {
+    b.hidden = !allowed.includes(b.dataset.mode);
+    b.addEventListener('click', () => setMode(b.dataset.mode));
+  }
+  document.getElementById('mode-tabs').hidden = allowed.length < 2;
+  renderUser();
+
+  const [config, network] = await Promise.all([configP, networkP]);
+  mark('config');
+  app.config = config || {};
+  app.network = network;
   renderNetworkInfo();
 
   const opts = {
     container: 'map',
-    style: buildStyle({ base, basemap: config.basemap || '' }),
+    style: buildStyle({ base, basemap: app.config.basemap || '', stamp: app.stamp, today: app.today(), version: network?.version }),
     attributionControl: false,
+    // No fading: the map is idle as soon as its tiles are drawn.
+    fadeDuration: 0,
     maxZoom: 20,
     dragRotate: false,
     pitchWithRotate: false,
@@ -370,35 +367,70 @@ async function start() {
   const bb = network?.bbox;
   if (Array.isArray(bb) && bb.length === 4) {
     opts.bounds = [[bb[0], bb[1]], [bb[2], bb[3]]];
-    // Keep the network clear of the legend on a desk.
-    opts.fitBoundsOptions = { padding: narrow() ? 20 : { top: 50, bottom: 30, right: 50, left: 260 } };
+    // Keep the network clear of the side panel and the legend on a desk.
+    opts.fitBoundsOptions = { padding: narrow() ? 20 : { top: 50, bottom: 30, right: 250, left: 350 } };
   } else {
     opts.center = JINAN;
     opts.zoom = 11;
   }
   const map = new MapLibreMap(opts);
+  mark('map');
+
+  app.map = map;
   w.map = map;
+  w.app = app;
+  initPlan(app);
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
-  if (config.basemap) map.addControl(new AttributionControl({ compact: true }));
+  if (app.config.basemap) map.addControl(new AttributionControl({ compact: true }));
   map.on('error', (e) => {
     const msg = e.error?.message || String(e.error || e);
     w.errors.push(msg);
     console.error('map:', msg);
   });
-  map.on('click', onClick);
+  // The route's arrow is drawn when a layer first needs it (patrol screen).
+  map.setMissingStyleImageResolver((id) => {
+    if (id === 'route-arrow' && !map.hasImage(id)) map.addImage(id, arrowImage(), { pixelRatio: 1 });
+  });
+  map.on('click', (e) => {
+    const screen = SCREENS[app.mode];
+    if (screen.onMapClick?.(app, e)) return;
+    if (app.mode === 'dispatch') clickPipe(e);
+  });
   for (const id of PIPE_LAYERS) {
-    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseenter', id, () => { if (app.mode === 'dispatch') map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
   }
+  // Coordinates: under the pointer on a desk, of the map's centre on a phone.
+  const coords = document.getElementById('coords');
+  const showCoords = (ll) => { coords.textContent = formatCoords(app.config.srid, ll.lng, ll.lat); };
+  map.on('mousemove', (e) => showCoords(e.lngLat));
+  map.on('moveend', () => { if (narrow()) showCoords(map.getCenter()); });
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && state.status !== 'idle') closePlan();
+    if (e.key === 'Escape' && state.status !== 'idle' && !document.querySelector('.dialog-wrap')) closePlan();
   });
+  for (const s of Object.values(SCREENS)) s.init?.(app);
   map.once('load', () => {
+    mark('load');
+    setMode(initialMode());
+    window.addEventListener('hashchange', () => {
+      const m = location.hash.replace('#', '');
+      if (SCREENS[m]) setMode(m);
+    });
     map.once('idle', () => {
+      mark('idle');
       w.ready = true;
       document.body.dataset.mapReady = 'true';
     });
+    // The first paint: the first idle frame with pipes drawn (performance.now
+    // counts from the navigation).
+    const painted = () => {
+      if (w.firstPaint == null && map.queryRenderedFeatures({ layers: PIPE_LAYERS }).length > 0) {
+        w.firstPaint = Math.round(performance.now());
+        map.off('idle', painted);
+      }
+    };
+    map.on('idle', painted);
   });
 }
 

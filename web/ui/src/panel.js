@@ -35,7 +35,8 @@ export function csvURL(req) {
 }
 
 // render fills panel for state: {status: 'loading'|'ready', plan, req}.
-// actions: {close(), failValve(id), clearFailed(), focusValve(step)}.
+// actions: {close(), failValve(id), clearFailed(), focusValve(step)}, and
+// when the user may: notice() and openJob().
 export function render(panel, state, actions) {
   panel.replaceChildren();
   panel.hidden = false;
@@ -109,5 +110,7 @@ export function render(panel, state, actions) {
       h('p', { class: 'id-list' }, ids.slice(0, 50).join(t('list_sep')) + (ids.length > 50 ? ` … (${ids.length})` : ''))));
   }
   panel.append(h('p', { class: 'panel-actions' },
-    h('a', { id: 'csv-link', class: 'button', href: csvURL(req), download: '' }, t('csv'))));
+    h('a', { id: 'csv-link', class: 'button', href: csvURL(req), download: '' }, t('csv')),
+    actions.notice ? h('button', { type: 'button', id: 'notice-open', class: 'button secondary', onclick: actions.notice }, t('notice_btn')) : null,
+    actions.openJob ? h('button', { type: 'button', id: 'job-open', class: 'button secondary', onclick: actions.openJob }, t('open_job_btn')) : null));
 }
