@@ -4,6 +4,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -477,8 +479,12 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 		version = n.Version
 	}
 	layer := mux.Vars(r)["layer"]
+	// Network layers change only with the network version, so their ETag
+	// is known before the tile is made. Volatile layers (repair sites,
+	// patrol routes) change between versions: their ETag is the content's.
+	volatile := s.cfg.Tiles.Volatile(layer)
 	etag := fmt.Sprintf(`"v%d-%s-%d-%d-%d"`, version, layer, zxy[0], zxy[1], zxy[2])
-	if r.Header.Get("If-None-Match") == etag {
+	if !volatile && r.Header.Get("If-None-Match") == etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -486,6 +492,14 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	if volatile {
+		sum := sha256.Sum256(b)
+		etag = `"c` + hex.EncodeToString(sum[:12]) + `"`
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "application/vnd.mapbox-vector-tile")
 	w.Header().Set("ETag", etag)

@@ -108,10 +108,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	stopJobs := func() { <-sched.Stop().Done() }
 	go patrolSvc.CatchUp(bg) //nolint:errcheck // logged; a replica that missed the morning slot plans the day
 
+	// Open tile connections (each new backend sets up PostGIS and PROJ on
+	// its first transform) and find the data extent in the background, so
+	// the first map paint is not a cold one.
+	tilesSvc := tiles.New(pool, cfg.SRID, 256<<20)
+	go func() {
+		if err := tilesSvc.Warm(bg, 8); err != nil && bg.Err() == nil {
+			log.Warn("warm tiles", "err", err)
+		}
+	}()
+
 	limits := web.DefaultLimits(int(pool.Config().MaxConns))
 	limits.TrustProxy = sc.trustProxy
 	srv := web.New(web.Config{
-		Store: st, Live: live, Tiles: tiles.New(pool, cfg.SRID, 256<<20),
+		Store: st, Live: live, Tiles: tilesSvc,
 		Planner: planner, Jobs: jobs, Patrol: patrolSvc,
 		Log: log, TZ: cfg.TZ, Basemap: *basemap,
 		Auth: users, Limits: &limits, TrustedOrigins: sc.origins, Replica: replicaName(),

@@ -82,8 +82,33 @@ type Info struct {
 	Grades  map[string]int `json:"pipes_by_grade"`
 }
 
-// Info summarises the stored network.
+// Info summarises the stored network. The summary is computed once per
+// network version (every committed change bumps it); callers must not
+// modify the returned value.
 func (s *Store) Info(ctx context.Context) (*Info, error) {
+	var version int64
+	if err := s.pool.QueryRow(ctx, "SELECT version FROM network_version").Scan(&version); err != nil {
+		return nil, fmt.Errorf("store: info: %w", err)
+	}
+	s.info.Lock()
+	cached := s.info.v
+	s.info.Unlock()
+	if cached != nil && cached.Version == version {
+		return cached, nil
+	}
+	in, err := s.computeInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.info.Lock()
+	if s.info.v == nil || s.info.v.Version <= in.Version {
+		s.info.v = in
+	}
+	s.info.Unlock()
+	return in, nil
+}
+
+func (s *Store) computeInfo(ctx context.Context) (*Info, error) {
 	in := &Info{SRID: s.srid, Counts: map[string]int{}, Grades: map[string]int{}}
 	var minx, miny, maxx, maxy *float64
 	var np, nv, ns, nh, nc, nk, nd int

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,6 +84,12 @@ type Store struct {
 	hook func(ctx context.Context, step string)
 	// abOpt tunes the as-built workflow.
 	abOpt AsbuiltOptions
+	// info caches Info for one network version: counting a city's
+	// pipes takes a tenth of a second, and every map load asks.
+	info struct {
+		sync.Mutex
+		v *Info
+	}
 }
 
 // New returns a Store on pool, storing geometry in EPSG:srid and grading
