@@ -22,7 +22,17 @@ import (
 // start (pipe attributes loaded) on the first iteration, warm after.
 //
 //	WATERLINE_BENCH_PIPES=1000000 go test ./patrol -run '^$' -bench MorningJob -benchtime 2x -timeout 60m
-func BenchmarkMorningJob(b *testing.B) {
+func BenchmarkMorningJob(b *testing.B) { benchMorningJob(b, false) }
+
+// BenchmarkMorningJobRoads is BenchmarkMorningJob with the generated
+// city's streets imported as the road network (gen.GenerateWithStreets:
+// the block grid 5 m beside the pipes), so that every district deadheads
+// on roads. The first iteration includes loading and noding the roads.
+//
+//	WATERLINE_BENCH_PIPES=1000000 go test ./patrol -run '^$' -bench MorningJobRoads -benchtime 2x -timeout 60m
+func BenchmarkMorningJobRoads(b *testing.B) { benchMorningJob(b, true) }
+
+func benchMorningJob(b *testing.B, withRoads bool) {
 	n := 100_000
 	if v := os.Getenv("WATERLINE_BENCH_PIPES"); v != "" {
 		var err error
@@ -32,7 +42,7 @@ func BenchmarkMorningJob(b *testing.B) {
 	}
 	ctx := context.Background()
 	t0 := time.Now()
-	ds, err := gen.Generate(gen.Options{Pipes: n, Seed: 1})
+	ds, streets, err := gen.GenerateWithStreets(gen.Options{Pipes: n, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,8 +51,21 @@ func BenchmarkMorningJob(b *testing.B) {
 	if _, err := st.Import(ctx, ds, store.ImportOptions{File: "gen", Replace: true}); err != nil {
 		b.Fatal(err)
 	}
+	if withRoads {
+		rs := make([]store.Road, len(streets))
+		segs := 0
+		for i, s := range streets {
+			rs[i] = store.Road{Name: s.Name, Highway: s.Highway, Geom: s.Geom}
+			segs += len(s.Geom) - 1
+		}
+		t1 := time.Now()
+		if _, err := st.ImportRoads(ctx, rs, store.RoadImportOptions{File: "gen streets", Format: "gen", SRID: gen.DefaultSRID}); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("roads: %d streets, %d segments, imported in %v", len(rs), segs, time.Since(t1))
+	}
 	nd := len(ds.Districts)
-	ds = nil
+	ds, streets = nil, nil
 	runtime.GC()
 	live := store.NewLive(st)
 	if err := live.Reload(ctx); err != nil {
@@ -67,6 +90,14 @@ func BenchmarkMorningJob(b *testing.B) {
 		for _, d := range p.Districts {
 			routes += len(d.Routes)
 		}
-		b.Logf("run %d: %d districts, %d routes, %d pipes planned, %d over capacity: %v", i+1, len(p.Districts), routes, p.Pipes, over, time.Since(start))
+		var dead, road float64
+		for _, d := range p.Districts {
+			for _, r := range d.Routes {
+				dead += r.DeadheadM
+				road += r.RoadM
+			}
+		}
+		b.Logf("run %d: %d districts, %d routes, %d pipes planned, %d over capacity, deadhead on %s: %.0f km (%.0f km on roads): %v",
+			i+1, len(p.Districts), routes, p.Pipes, over, p.Deadhead, dead/1000, road/1000, time.Since(start))
 	}
 }

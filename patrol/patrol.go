@@ -55,6 +55,57 @@ type Service struct {
 	cfg Config
 	cat atomic.Pointer[catalog]
 	mu  sync.Mutex // serialises catalog loads
+	// The road graph of the last roads version seen (nil: not loaded).
+	roads  atomic.Pointer[roadGraph]
+	roadMu sync.Mutex // serialises road loads
+}
+
+// roadGraph is the noded road network of one roads version.
+type roadGraph struct {
+	version int64
+	roads   *route.Roads // nil when no road is imported
+}
+
+// roadGraph returns the road graph to deadhead on under the rules: nil
+// with deadhead = "pipes", or "auto" while no road network is imported.
+// The graph is loaded once per roads version (store.RoadsVersion, read at
+// each call: a road import on any replica is seen by the next plan).
+// Errors: Unavailable "roads.none" with deadhead = "roads" and no roads.
+func (s *Service) roadGraph(ctx context.Context) (*roadGraph, error) {
+	if s.cfg.Rules.Deadhead == "pipes" {
+		return &roadGraph{}, nil
+	}
+	v, err := s.cfg.Store.RoadsVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := s.roads.Load()
+	if g == nil || g.version != v {
+		s.roadMu.Lock()
+		defer s.roadMu.Unlock()
+		if g = s.roads.Load(); g == nil || g.version != v {
+			start := time.Now()
+			lines, lv, err := s.cfg.Store.LoadRoads(ctx)
+			if err != nil {
+				return nil, err
+			}
+			rl := make([]route.RoadLine, len(lines))
+			for i, l := range lines {
+				rl[i] = route.RoadLine{Geom: l.Geom, Layer: l.Layer}
+			}
+			g = &roadGraph{version: lv}
+			if len(rl) > 0 {
+				g.roads = route.NewRoads(rl)
+				s.cfg.Log.Info("road graph loaded", "roads_version", lv, "lines", len(rl), "nodes", g.roads.NumNodes(),
+					"edges", g.roads.NumEdges(), "elapsed", time.Since(start))
+			}
+			s.roads.Store(g)
+		}
+	}
+	if g.roads == nil && s.cfg.Rules.Deadhead == "roads" {
+		return nil, gis.Errorf(gis.Unavailable, "roads.none", "deadhead = \"roads\" but no road network is imported; run waterline import --roads FILE")
+	}
+	return g, nil
 }
 
 // New checks cfg and returns a Service.

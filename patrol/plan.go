@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/waterline-gis/waterline/gis"
 	"github.com/waterline-gis/waterline/gis/store"
@@ -52,6 +53,8 @@ var ErrPlanned = store.ErrJobDone
 type DayPlan struct {
 	Date           string          `json:"date"`
 	NetworkVersion int64           `json:"network_version"`
+	Deadhead       string          `json:"deadhead"`                // roads | pipes: what managers walk between due pipes
+	RoadsVersion   int64           `json:"roads_version,omitempty"` // of the road network deadheaded on
 	Saved          bool            `json:"saved"`
 	Districts      []*DistrictPlan `json:"districts"`
 	Pipes          int             `json:"pipes"`
@@ -191,9 +194,6 @@ func (s *Service) Plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 			opt.TimeLimit = -1
 		}
 	}
-	if s.cfg.Rules.Deadhead == "roads" {
-		return nil, gis.Errorf(gis.Unavailable, "roads.not_implemented", "deadheading on a road network is not implemented yet; set deadhead = \"pipes\"")
-	}
 	if !opt.Save {
 		return s.plan(ctx, opt)
 	}
@@ -227,6 +227,10 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	rg, err := s.roadGraph(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tCat := time.Now()
 	infos, err := s.districtInfos(ctx)
 	if err != nil {
@@ -256,7 +260,10 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 	}
 	tState := time.Now()
 	dp := &DayPlan{Date: opt.Day.String(), NetworkVersion: c.version, Districts: make([]*DistrictPlan, len(dists)),
-		OverCapacity: []string{}}
+		OverCapacity: []string{}, Deadhead: "pipes"}
+	if rg.roads != nil {
+		dp.Deadhead, dp.RoadsVersion = "roads", rg.version
+	}
 	// Route districts in parallel, largest first.
 	order := make([]int, len(dists))
 	for i := range order {
@@ -281,7 +288,7 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 					errs[i] = ctx.Err()
 					continue
 				}
-				dp.Districts[i], errs[i] = s.planDistrict(ctx, c, st, infos[dists[i]], dists[i], opt)
+				dp.Districts[i], errs[i] = s.planDistrict(ctx, c, rg.roads, st, infos[dists[i]], dists[i], opt)
 			}
 		}()
 	}
@@ -322,7 +329,7 @@ func (s *Service) plan(ctx context.Context, opt PlanOptions) (*DayPlan, error) {
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
 
 // planDistrict routes one district's day.
-func (s *Service) planDistrict(ctx context.Context, c *catalog, st *pipeState, info *districtInfo, id string, opt PlanOptions) (*DistrictPlan, error) {
+func (s *Service) planDistrict(ctx context.Context, c *catalog, roads *route.Roads, st *pipeState, info *districtInfo, id string, opt PlanOptions) (*DistrictPlan, error) {
 	t0 := time.Now()
 	t := c.net.Topo
 	pipes, _ := c.districtPipes(id)
@@ -380,7 +387,7 @@ func (s *Service) planDistrict(ctx context.Context, c *catalog, st *pipeState, i
 	k = max(k, 1)
 	d.Managers = k
 	rp, err := c.walk.Plan(ctx, ids, route.Options{Start: d.start, Managers: k, MarginM: s.cfg.Rules.MarginM,
-		TimeLimit: opt.TimeLimit, OffNetFactor: s.cfg.Rules.OffNetFactor})
+		TimeLimit: opt.TimeLimit, OffNetFactor: s.cfg.Rules.OffNetFactor, Roads: roads, ConnectM: s.cfg.Rules.RoadConnectM})
 	if err != nil {
 		return nil, fmt.Errorf("patrol: route district %s: %w", id, err)
 	}
@@ -415,7 +422,7 @@ func (s *Service) planDistrict(ctx context.Context, c *catalog, st *pipeState, i
 	for ri, r := range rp.Routes {
 		sum := &RouteSummary{Date: opt.Day.String(), District: id, Index: ri + 1, Of: len(rp.Routes),
 			Mode: mode, SpeedKmh: speed, CapacityM: d.CapacityM, NetworkVersion: c.version,
-			TotalM: round1(r.Cost), PatrolM: round1(r.PatrolM), DeadheadM: round1(r.DeadheadM), OffNetM: round1(r.OffNetM),
+			TotalM: round1(r.Cost), PatrolM: round1(r.PatrolM), DeadheadM: round1(r.DeadheadM), RoadM: round1(r.RoadM), OffNetM: round1(r.OffNetM),
 			LowerBoundM: round1(r.LowerBound), Gap: gap(r.Cost, r.LowerBound), Minutes: minutes(r.Cost, speed),
 			OverCapacity: r.Cost > d.CapacityM, Pipes: len(r.Pipes)}
 		if ri < len(info.managers) {
@@ -485,15 +492,15 @@ func (s *Service) save(ctx context.Context, opt PlanOptions, p *DayPlan) error {
 		for di, d := range p.Districts {
 			for ri, r := range d.routes {
 				sum := d.Routes[ri]
-				lp, lf, lt, ll, kinds := encodeLegs(t, r.Legs)
+				lp, lf, lt, ll, kinds, roadLines := encodeLegs(t, r.Legs)
 				b.Queue(`INSERT INTO patrol_routes (plan_date, district, idx, of, manager, network_version, start, start_source,
 					mode, speed_kmh, total_m, patrol_m, deadhead_m, offnet_m, lower_bound_m, minutes, capacity_m, over_capacity,
-					pipes, overdue, leg_pipe, leg_from, leg_to, leg_len, leg_kind)
+					pipes, overdue, leg_pipe, leg_from, leg_to, leg_len, leg_kind, road_m, leg_roads)
 					VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), $9::int), $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-					$21, $22, $23, $24, $25, $26, $27) RETURNING id`,
+					$21, $22, $23, $24, $25, $26, $27, $28, ST_SetSRID(ST_GeomFromWKB($29::bytea), $9::int)) RETURNING id`,
 					day, d.District, sum.Index, sum.Of, sum.Manager, p.NetworkVersion, d.start[0], d.start[1], srid, d.StartSource,
 					sum.Mode, sum.SpeedKmh, r.Cost, r.PatrolM, r.DeadheadM, r.OffNetM, r.LowerBound, sum.Minutes, sum.CapacityM, sum.OverCapacity,
-					sum.Pipes, sum.Overdue, lp, lf, lt, ll, kinds)
+					sum.Pipes, sum.Overdue, lp, lf, lt, ll, kinds, r.RoadM, roadLines)
 				refs = append(refs, ref{di, ri})
 			}
 		}
@@ -559,9 +566,11 @@ func (s *Service) save(ctx context.Context, opt PlanOptions, p *DayPlan) error {
 	return nil
 }
 
-// encodeLegs renders legs as the parallel arrays of patrol_routes.
-func encodeLegs(t *gis.Topology, legs []route.Leg) (pipe []string, from, to, length []float64, kinds string) {
+// encodeLegs renders legs as the parallel arrays of patrol_routes, and
+// the lines of the road legs as one WKB MultiLineString (nil: none).
+func encodeLegs(t *gis.Topology, legs []route.Leg) (pipe []string, from, to, length []float64, kinds string, roads []byte) {
 	var sb strings.Builder
+	var ml orb.MultiLineString
 	pipe = make([]string, len(legs))
 	from = make([]float64, len(legs))
 	to = make([]float64, len(legs))
@@ -569,6 +578,10 @@ func encodeLegs(t *gis.Topology, legs []route.Leg) (pipe []string, from, to, len
 	for i, lg := range legs {
 		length[i] = lg.Length
 		switch {
+		case lg.IsRoad():
+			from[i], to[i] = lg.A[0], lg.A[1]
+			sb.WriteByte('R')
+			ml = append(ml, lg.Line)
 		case lg.Pipe < 0:
 			from[i], to[i] = lg.A[0], lg.A[1]
 			sb.WriteByte('O')
@@ -580,5 +593,8 @@ func encodeLegs(t *gis.Topology, legs []route.Leg) (pipe []string, from, to, len
 			sb.WriteByte('W')
 		}
 	}
-	return pipe, from, to, length, sb.String()
+	if len(ml) > 0 {
+		roads, _ = wkb.Marshal(ml) // cannot fail for a MultiLineString
+	}
+	return pipe, from, to, length, sb.String(), roads
 }

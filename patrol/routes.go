@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/waterline-gis/waterline/gis"
 	"github.com/waterline-gis/waterline/patrol/route"
@@ -34,7 +35,8 @@ type RouteSummary struct {
 	SpeedKmh       float64    `json:"speed_kmh"`
 	TotalM         float64    `json:"total_m"`
 	PatrolM        float64    `json:"patrol_m"`
-	DeadheadM      float64    `json:"deadhead_m"` // off-network included
+	DeadheadM      float64    `json:"deadhead_m"` // road and off-network included
+	RoadM          float64    `json:"road_m"`     // along the roads (deadhead on an imported road network)
 	OffNetM        float64    `json:"offnet_m"`
 	LowerBoundM    float64    `json:"lower_bound_m"` // no walk covering these pipes is shorter
 	Gap            float64    `json:"gap"`           // (total - bound) / bound: at most this far from optimal
@@ -48,7 +50,7 @@ type RouteSummary struct {
 // Step is one instruction of a route.
 type Step struct {
 	Seq     int      `json:"seq"`
-	Kind    string   `json:"kind"` // patrol | walk | offnet
+	Kind    string   `json:"kind"` // patrol | walk | road | offnet
 	Pipe    string   `json:"pipe,omitempty"`
 	Pipes   []string `json:"pipes,omitempty"` // walk: the pipes walked along
 	From    *float64 `json:"from_m,omitempty"`
@@ -73,14 +75,14 @@ type RouteView struct {
 }
 
 const routeCols = `id, plan_date, district, idx, of, manager, network_version, planned_at, ST_X(start), ST_Y(start), start_source,
-	mode, speed_kmh, total_m, patrol_m, deadhead_m, offnet_m, lower_bound_m, minutes, capacity_m, over_capacity, pipes, overdue`
+	mode, speed_kmh, total_m, patrol_m, deadhead_m, offnet_m, lower_bound_m, minutes, capacity_m, over_capacity, pipes, overdue, road_m`
 
 func (s *Service) scanSummary(r pgx.Row, extra ...any) (*RouteSummary, error) {
 	var x RouteSummary
 	var day, planned time.Time
 	dst := append([]any{&x.ID, &day, &x.District, &x.Index, &x.Of, &x.Manager, &x.NetworkVersion, &planned, &x.Start.X, &x.Start.Y,
 		&x.StartSource, &x.Mode, &x.SpeedKmh, &x.TotalM, &x.PatrolM, &x.DeadheadM, &x.OffNetM, &x.LowerBoundM, &x.Minutes,
-		&x.CapacityM, &x.OverCapacity, &x.Pipes, &x.Overdue}, extra...)
+		&x.CapacityM, &x.OverCapacity, &x.Pipes, &x.Overdue, &x.RoadM}, extra...)
 	if err := r.Scan(dst...); err != nil {
 		return nil, err
 	}
@@ -89,6 +91,7 @@ func (s *Service) scanSummary(r pgx.Row, extra ...any) (*RouteSummary, error) {
 	x.PlannedAt = &pl
 	x.Gap = gap(x.TotalM, x.LowerBoundM)
 	x.TotalM, x.PatrolM, x.DeadheadM, x.OffNetM, x.LowerBoundM = round1(x.TotalM), round1(x.PatrolM), round1(x.DeadheadM), round1(x.OffNetM), round1(x.LowerBoundM)
+	x.RoadM = round1(x.RoadM)
 	return &x, nil
 }
 
@@ -130,8 +133,9 @@ func (s *Service) Route(ctx context.Context, id int64) (*RouteView, error) {
 	var lp []string
 	var lf, lt, ll []float64
 	var kinds string
-	sum, err := s.scanSummary(s.cfg.Store.Pool().QueryRow(ctx, `SELECT `+routeCols+`, leg_pipe, leg_from, leg_to, leg_len, leg_kind
-		FROM patrol_routes WHERE id = $1`, id), &lp, &lf, &lt, &ll, &kinds)
+	var roadWKB []byte
+	sum, err := s.scanSummary(s.cfg.Store.Pool().QueryRow(ctx, `SELECT `+routeCols+`, leg_pipe, leg_from, leg_to, leg_len, leg_kind,
+		ST_AsBinary(leg_roads) FROM patrol_routes WHERE id = $1`, id), &lp, &lf, &lt, &ll, &kinds, &roadWKB)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, gis.Errorf(gis.NotFound, "route.not_found", "there is no route %d", id)
 	}
@@ -159,16 +163,33 @@ func (s *Service) Route(ctx context.Context, id int64) (*RouteView, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("patrol: route %d: %w", id, err)
 	}
-	// Rebuild the legs on the current network.
+	var roadLines orb.MultiLineString
+	if len(roadWKB) > 0 {
+		g, err := wkb.Unmarshal(roadWKB)
+		if err != nil {
+			return nil, fmt.Errorf("patrol: route %d: road legs: %w", id, err)
+		}
+		ml, ok := g.(orb.MultiLineString)
+		if !ok {
+			return nil, fmt.Errorf("patrol: route %d: road legs are a %s", id, g.GeoJSONType())
+		}
+		roadLines = ml
+	}
+	// Rebuild the legs on the current network (road legs as stored).
 	t := c.net.Topo
 	start := orb.Point{sum.Start.X, sum.Start.Y}
 	legs := make([]route.Leg, len(lp))
 	stale := false
 	ids := make([]string, len(lp)) // pipe id per leg, kept for stale pipes
+	nRoad := 0
 	for i := range lp {
 		lg := route.Leg{Pipe: -1, Length: ll[i], Patrol: kinds[i] == 'P'}
 		ids[i] = lp[i]
-		if kinds[i] == 'O' {
+		if kinds[i] == 'R' && nRoad < len(roadLines) && len(roadLines[nRoad]) >= 2 {
+			lg.Line = roadLines[nRoad]
+			lg.A, lg.B = lg.Line[0], lg.Line[len(lg.Line)-1]
+			nRoad++
+		} else if kinds[i] == 'O' || kinds[i] == 'R' {
 			lg.A = orb.Point{lf[i], lt[i]}
 		} else if q, ok := c.net.PipeIndex(lp[i]); ok && c.walk.Walkable(q) {
 			lg.Pipe, lg.From, lg.To = q, lf[i], lt[i]
@@ -181,7 +202,7 @@ func (s *Service) Route(ctx context.Context, id int64) (*RouteView, error) {
 		legs[i] = lg
 	}
 	for i := range legs {
-		if legs[i].Pipe == -1 {
+		if legs[i].Pipe == -1 && legs[i].Line == nil {
 			legs[i].B = start
 			if i+1 < len(legs) {
 				legs[i].B = legs[i+1].A
@@ -246,6 +267,9 @@ func buildSteps(c *catalog, legs []route.Leg, ids []string, info func(pipe strin
 					step.Pipes = append(step.Pipes, t.PipeID[q])
 				}
 				step.Text = fmt.Sprintf("沿管线步行 %.0f 米，向%s / walk %.0f m along the pipes, heading %s",
+					st.Length, headingZh[step.Heading], st.Length, step.Heading)
+			case route.StepRoad:
+				step.Text = fmt.Sprintf("沿道路步行 %.0f 米，向%s / walk %.0f m along the streets, heading %s",
 					st.Length, headingZh[step.Heading], st.Length, step.Heading)
 			default:
 				step.Text = fmt.Sprintf("离开管网直行约 %.0f 米，向%s / walk about %.0f m off the pipe network, heading %s",

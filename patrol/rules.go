@@ -27,10 +27,16 @@ type Rules struct {
 	// flagged over capacity.
 	HoursPerDay float64 `toml:"hours_per_day" json:"hours_per_day"`
 	CapacityKm  float64 `toml:"capacity_km" json:"capacity_km"`
-	// Deadhead is where managers walk between due pipes: "pipes" (along the
-	// pipe network). "roads" (an imported road network) is not implemented
-	// yet.
+	// Deadhead is where managers walk between due pipes: "auto" (along
+	// the imported road network when there is one — `waterline import
+	// --roads` — else along the pipes), "pipes" (always along the pipe
+	// network) or "roads" (along the roads; planning fails while none is
+	// imported).
 	Deadhead string `toml:"deadhead" json:"deadhead"`
+	// RoadConnectM: on roads, a pipe junction (or a start) within this
+	// distance of a road is joined to it by a straight connector; pipes
+	// with an end farther from every road keep pipe deadheading.
+	RoadConnectM float64 `toml:"road_connect_m" json:"road_connect_m"`
 	// MarginM: deadheading may use pipes up to this far outside the box of
 	// a district's due pipes.
 	MarginM float64 `toml:"margin_m" json:"margin_m"`
@@ -78,7 +84,8 @@ func DefaultRules() Rules {
 		Mode:             "walk",
 		SpeedsKmh:        map[string]float64{"walk": 4, "ebike": 12, "car": 25},
 		HoursPerDay:      6,
-		Deadhead:         "pipes",
+		Deadhead:         "auto",
+		RoadConnectM:     60,
 		MarginM:          300,
 		OffNetFactor:     1.4,
 		RouteTimeMS:      200,
@@ -113,8 +120,10 @@ func (r Rules) Validate() error {
 	switch {
 	case r.CapacityKm < 0 || r.HoursPerDay < 0 || (r.CapacityKm == 0 && r.HoursPerDay == 0):
 		return fmt.Errorf("patrol: set capacity_km or hours_per_day (positive)")
-	case r.Deadhead != "pipes" && r.Deadhead != "roads":
-		return fmt.Errorf("patrol: deadhead must be \"pipes\" or \"roads\", not %q", r.Deadhead)
+	case r.Deadhead != "auto" && r.Deadhead != "pipes" && r.Deadhead != "roads":
+		return fmt.Errorf("patrol: deadhead must be \"auto\", \"pipes\" or \"roads\", not %q", r.Deadhead)
+	case !(r.RoadConnectM > 0):
+		return fmt.Errorf("patrol: road_connect_m must be positive")
 	case !(r.MarginM >= 0) || !(r.OffNetFactor >= 1):
 		return fmt.Errorf("patrol: margin_m must be >= 0 and offnet_factor >= 1")
 	case !(r.BufferM > 0) || !(r.CoverFraction > 0 && r.CoverFraction <= 1):

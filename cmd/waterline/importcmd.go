@@ -137,7 +137,7 @@ func printIssues(w io.Writer, title string, issues []gis.Issue, max int) {
 }
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "import", "[flags] FILE")
+	fs := newFlags(e, "import", "[flags] FILE\n       waterline import --roads [--crs EPSG:N] [--highways LIST] FILE   (a road network: GeoJSON lines, OSM .osm/.pbf, shapefile, GeoPackage)")
 	ec := bindConfig(fs, e.getenv, false)
 	format := fs.String("format", "auto", "file format: auto, geojson (Network GeoJSON), epanet (.inp) or asbuilt (a survey: .xlsx/.csv point table, zipped shapefile, .gpkg, .dxf)")
 	crs := fs.String("crs", "", "CRS of the file's coordinates, EPSG:N (when the file names none)")
@@ -150,6 +150,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	maxSize := fs.Int64("max-size", 1024, "refuse files larger than this many MiB")
 	ab := bindAsbuiltFlags(fs, e)
+	rf := bindRoadFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -176,6 +177,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Sprintf("--valves %q: the only layer is n-1", *valves)}
 	}
 	path := fs.Arg(0)
+	if *rf.roads {
+		return importRoads(ctx, e, cfg, path, *crs, *asJSON, rf)
+	}
 	if *format == "asbuilt" || (*format == "auto" && detectFormat(path) == "asbuilt") || ab.used() {
 		return importAsbuilt(ctx, e, cfg, path, *crs, *dry, *asJSON, ab)
 	}

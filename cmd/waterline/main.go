@@ -40,7 +40,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run the HTTP service (map UI, API, scheduled jobs)", cmdServe},
 		"migrate":  {"apply database migrations", cmdMigrate},
-		"import":   {"import a network file (Network GeoJSON or EPANET .inp)", cmdImport},
+		"import":   {"import a network file (Network GeoJSON or EPANET .inp), a survey, or roads (--roads)", cmdImport},
 		"export":   {"export the stored network as Network GeoJSON", cmdExport},
 		"gen":      {"generate a synthetic city network", cmdGen},
 		"shutoff":  {"plan the shutoff of a leak: valves to close, range, customers", cmdShutoff},

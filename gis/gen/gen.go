@@ -149,11 +149,16 @@ type wave struct{ kx, ky, amp, ph float64 }
 
 // Generate builds the synthetic city.
 func Generate(opt Options) (*gis.Dataset, error) {
+	ds, _, err := build(opt)
+	return ds, err
+}
+
+func build(opt Options) (*gis.Dataset, *city, error) {
 	if opt.Pipes < MinPipes || opt.Pipes > MaxPipes {
-		return nil, fmt.Errorf("gen: Pipes must be between %d and %d, not %d", MinPipes, MaxPipes, opt.Pipes)
+		return nil, nil, fmt.Errorf("gen: Pipes must be between %d and %d, not %d", MinPipes, MaxPipes, opt.Pipes)
 	}
 	if opt.Districts < 0 {
-		return nil, errors.New("gen: Districts must not be negative")
+		return nil, nil, errors.New("gen: Districts must not be negative")
 	}
 	if opt.SRID == 0 {
 		opt.SRID = DefaultSRID
@@ -165,7 +170,91 @@ func Generate(opt Options) (*gis.Dataset, error) {
 		opt.Districts = max(1, int(math.Round(float64(opt.Pipes)/PipesPerDistrict)))
 	}
 	g := &city{opt: opt, rng: rand.New(rand.NewPCG(uint64(opt.Seed), 0x5eed_c17e_2024_0531))}
-	return g.generate()
+	ds, err := g.generate()
+	return ds, g, err
+}
+
+// Street is a generated street: one line along a row or column of the
+// street grid, through every intersection (OSM-like: ways meet at shared
+// vertices), in the dataset's CRS.
+type Street struct {
+	Name    string
+	Highway string // OSM class: primary (mains' streets), secondary, residential
+	Geom    orb.LineString
+}
+
+// StreetOffset is how far streets lie from the pipes under them: the
+// street grid is the block grid moved by (4 m, 3 m).
+var StreetOffset = orb.Point{4, 3}
+
+// GenerateWithStreets is Generate plus the city's streets: every row and
+// column of the block grid where it has a pipe, as runs of consecutive
+// blocks (a park or missing link ends a street), moved by StreetOffset so
+// that pipes lie 5 m beside them. Plant chains (raw-water mains outside
+// the grid) have no street.
+func GenerateWithStreets(opt Options) (*gis.Dataset, []Street, error) {
+	ds, g, err := build(opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds, g.streetLines(), nil
+}
+
+func (g *city) streetLines() []Street {
+	var out []Street
+	class := func(c uint8) string {
+		switch c {
+		case clsTrunk, clsMain:
+			return "primary"
+		case clsBranch:
+			return "secondary"
+		}
+		return "residential"
+	}
+	at := func(n int) orb.Point { p := g.pos[n]; return orb.Point{p[0] + StreetOffset[0], p[1] + StreetOffset[1]} }
+	for dir := 0; dir < 2; dir++ {
+		lines := g.ny
+		if dir == 1 {
+			lines = g.nx
+		}
+		for k := 0; k < lines; k++ {
+			var cur orb.LineString
+			flush := func() {
+				if len(cur) >= 2 {
+					var name, cls string
+					if dir == 0 {
+						name, cls = g.rowName[k], class(g.rowCls[k])
+					} else {
+						name, cls = g.colName[k], class(g.colCls[k])
+					}
+					out = append(out, Street{Name: name, Highway: cls, Geom: cur})
+				}
+				cur = nil
+			}
+			steps := g.nx - 1
+			if dir == 1 {
+				steps = g.ny - 1
+			}
+			for s := 0; s < steps; s++ {
+				a := k*g.nx + s
+				if dir == 1 {
+					a = s*g.nx + k
+				}
+				e := 2*a + dir
+				if st := g.est[e]; st == stNone || st == stRemoved {
+					flush()
+					continue
+				}
+				_, b := g.ends(e)
+				if len(cur) == 0 {
+					cur = append(cur, at(a))
+				}
+				cur = append(cur, at(b))
+			}
+			flush()
+		}
+	}
+	return out
 }
 
 func (g *city) generate() (*gis.Dataset, error) {

@@ -171,8 +171,9 @@ FROM repair_jobs WHERE status = 'open' AND lon IS NOT NULL AND lat IS NOT NULL`,
 // patrolLegs unrolls the legs of the stored routes (see migrations
 // 0003_patrol.sql: leg_from/leg_to are distances along the pipe, or the
 // x/y of an off-network leg's start, which ends where the next leg starts
-// or at the route's start). Legs along pipes and legs off the network are
-// two branches, so that the first finds its pipes through the pipes'
+// or at the route's start; migration 0008: a road leg's line is the n-th
+// of leg_roads). Legs along pipes, along roads and off the network are
+// three branches, so that the first finds its pipes through the pipes'
 // spatial index ({box}) instead of joining every pipe.
 const patrolLegs = `WITH legs AS (
 	SELECT r.id AS route, to_char(r.plan_date, 'YYYY-MM-DD') AS date, r.district, r.idx, r.of, r.manager,
@@ -180,11 +181,14 @@ const patrolLegs = `WITH legs AS (
 		CASE WHEN substr(r.leg_kind, l.i::integer, 1) = 'O' THEN
 			CASE
 			WHEN l.i = cardinality(r.leg_pipe) THEN r.start
-			WHEN substr(r.leg_kind, l.i::integer + 1, 1) = 'O' THEN ST_SetSRID(ST_MakePoint(r.leg_from[l.i + 1], r.leg_to[l.i + 1]), {srid})
+			WHEN substr(r.leg_kind, l.i::integer + 1, 1) IN ('O', 'R') THEN ST_SetSRID(ST_MakePoint(r.leg_from[l.i + 1], r.leg_to[l.i + 1]), {srid})
 			ELSE (SELECT ST_LineInterpolatePoint(q.geom, LEAST(1, GREATEST(0, r.leg_from[l.i + 1] / NULLIF(ST_Length(q.geom), 0))))
 				FROM pipes q WHERE q.id = r.leg_pipe[l.i + 1])
 			END
-		END AS b
+		END AS b,
+		CASE WHEN substr(r.leg_kind, l.i::integer, 1) = 'R' THEN
+			ST_GeometryN(r.leg_roads, l.i::integer - length(replace(substr(r.leg_kind, 1, l.i::integer), 'R', '')))
+		END AS road
 	FROM patrol_routes r
 	CROSS JOIN LATERAL unnest(r.leg_pipe, r.leg_from, r.leg_to) WITH ORDINALITY AS l(pipe, f, t, i)
 	WHERE r.plan_date >= current_date - 1
@@ -192,7 +196,7 @@ const patrolLegs = `WITH legs AS (
 			OR NOT EXISTS (SELECT 1 FROM districts d WHERE d.id = r.district AND d.geom IS NOT NULL))
 )
 SELECT (route * 1000000 + seq)::bigint AS fid, route || '-' || seq AS id, route, date, district, idx, of, manager, seq,
-	CASE k WHEN 'P' THEN 'patrol' WHEN 'W' THEN 'walk' ELSE 'offnet' END AS kind, pipe, geom
+	CASE k WHEN 'P' THEN 'patrol' WHEN 'W' THEN 'walk' WHEN 'R' THEN 'road' ELSE 'offnet' END AS kind, pipe, geom
 FROM (
 	SELECT legs.*, CASE
 		WHEN ST_Length(p.geom) = 0 THEN NULL
@@ -201,6 +205,8 @@ FROM (
 		END AS geom
 	FROM legs JOIN pipes p ON p.id = legs.pipe
 	WHERE legs.k <> 'O' AND p.geom && {box}
+	UNION ALL
+	SELECT legs.*, legs.road AS geom FROM legs WHERE legs.k = 'R' AND legs.road && {box}
 	UNION ALL
 	SELECT legs.*, ST_MakeLine(ST_SetSRID(ST_MakePoint(legs.f, legs.t), {srid}), legs.b) AS geom
 	FROM legs WHERE legs.k = 'O'

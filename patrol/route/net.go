@@ -3,12 +3,28 @@
 // (solved by patrol/rpp) on a walkable graph, split among k managers so
 // that the longest route is short.
 //
-// The walkable graph is the in-service pipe network: pipes cut at their
-// tees, joined at junctions. A road network (streets over the pipes, e.g.
-// an OSM extract imported with `waterline import --roads`) is the next
-// step and is not implemented: it would replace Net's deadhead edges by
-// road edges and map each due pipe to the road stretches above it; Plan's
-// contract (legs along required pipes, deadhead legs between them) stays.
+// The required edges are always the due pipes, cut at their tees (a
+// manager walks along the pipe's route above ground). Deadheading — the
+// walk between them — runs on one of two graphs:
+//
+//   - Without roads (Options.Roads nil), on the in-service pipe network:
+//     every pipe near the due ones (Net), cut at its tees, joined at
+//     junctions.
+//   - With an imported road network (Roads: e.g. an OSM extract imported
+//     with `waterline import --roads`, noded at its intersections), on the
+//     roads: the graph is the road edges near the due pipes, the due pipes,
+//     and straight connectors from each pipe junction to its nearest road
+//     point within Options.ConnectM (60 m). Pipes with an end farther than
+//     that from any road (across a park, under a river) keep pipe
+//     deadheading, so a due pipe away from the streets is reached along the
+//     pipes from the nearest junction that has a road nearby. Road legs
+//     carry their geometry (Leg.Line), which follows the roads.
+//
+// Either way, what the graph does not join (an office away from the
+// network, separate parts) is joined by straight off-network links priced
+// at Options.OffNetFactor times their length. Plan's contract is the same
+// on both: legs along required pipes, deadhead legs between them, the
+// tour's lower bound and hence its gap reported.
 package route
 
 import (

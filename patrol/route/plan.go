@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/paulmach/orb"
 
+	"github.com/waterline-gis/waterline/gis"
 	"github.com/waterline-gis/waterline/patrol/rpp"
 )
 
@@ -31,18 +33,32 @@ type Options struct {
 	// office away from the pipes, or between parts of the network that no
 	// pipe joins) at the straight-line distance times this. Default 1.4.
 	OffNetFactor float64
+	// Roads, when set and not empty, is the street graph managers
+	// deadhead on (see the package comment); nil deadheads on the pipes.
+	Roads *Roads
+	// ConnectM: with Roads, a pipe junction (or the start) within this
+	// distance of a road is joined to its nearest road point by a
+	// straight connector. Default 60 m.
+	ConnectM float64
 }
 
 // Leg is one traversal of a route: along a stretch of a pipe (From and To
 // are distances along it; From > To when walked against the pipe's
-// direction), or off the network in a straight line (Pipe == -1).
+// direction), along roads (Pipe == -1, Line set: the way walked, roads
+// and the short connectors between pipes and roads, consecutive road legs
+// merged into one), or off the network in a straight line (Pipe == -1,
+// Line nil).
 type Leg struct {
 	Pipe     int32
 	From, To float64
-	Patrol   bool      // the first traversal of a due stretch: inspect it
-	A, B     orb.Point // where the leg starts and ends
-	Length   float64   // metres (off-network: straight line × OffNetFactor)
+	Patrol   bool           // the first traversal of a due stretch: inspect it
+	A, B     orb.Point      // where the leg starts and ends
+	Length   float64        // metres (off-network: straight line × OffNetFactor)
+	Line     orb.LineString // a road leg's geometry in walking order, A to B
 }
+
+// IsRoad reports whether the leg is a walk along roads.
+func (lg *Leg) IsRoad() bool { return lg.Pipe < 0 && lg.Line != nil }
 
 // Route is one manager's closed walk.
 type Route struct {
@@ -50,7 +66,8 @@ type Route struct {
 	Pipes      []int32 // the due pipes it patrols, sorted
 	Cost       float64 // total length, metres
 	PatrolM    float64 // length of the patrol legs
-	DeadheadM  float64 // Cost - PatrolM (off-network legs included)
+	DeadheadM  float64 // Cost - PatrolM (road and off-network legs included)
+	RoadM      float64 // length of the road legs (connectors included)
 	OffNetM    float64 // length of the off-network legs
 	LowerBound float64 // no closed walk from the start covering Pipes is shorter
 }
@@ -63,21 +80,38 @@ type Plan struct {
 	Unroutable                   []int32 // due pipes that are not walkable (no junctions)
 	Vertices, Edges              int     // size of the graph routed on
 	OffNetLinks                  int     // straight-line links added to join the graph
+	Roads                        bool    // deadheading on Options.Roads
+	Connectors                   int     // pipe-to-road connectors in the graph
 }
 
 // ErrNoStart is returned when Options.Start is not a finite point.
 var ErrNoStart = errors.New("route: no start point")
 
-// local is the graph routed on: the pipes near the due ones, plus the
-// start point and straight-line links where the pipes do not connect.
+// local is the graph routed on: the pipes near the due ones (or the due
+// pipes, the roads near them and connectors), plus the start point and
+// straight-line links where the graph does not connect.
 type local struct {
 	net    *Net
 	vert   map[int32]int32 // junction → local vertex
 	xy     []orb.Point     // per local vertex
 	g      rpp.Graph
-	ref    []int32 // per local edge: the Net edge, or -1 for an off-network link
+	ref    []int32 // per local edge: the Net edge, -1 for an off-network link, -2-k for road piece k
 	start  int
 	offNet int
+
+	roads      *Roads
+	roadVert   map[int32]int32 // road node → local vertex
+	pieces     []roadPiece
+	connectors int
+}
+
+// roadPiece is a local edge along roads: the stretch [from, to] of road
+// edge `edge` (u: the local vertex at from), or a straight connector
+// (edge -1) between its local edge's ends.
+type roadPiece struct {
+	edge     int32
+	from, to float64
+	u        int
 }
 
 func (l *local) vertex(j int32) int {
@@ -111,7 +145,13 @@ func (n *Net) Plan(ctx context.Context, due []int32, opt Options) (*Plan, error)
 	if opt.OffNetFactor <= 0 {
 		opt.OffNetFactor = 1.4
 	}
-	plan := &Plan{}
+	if opt.ConnectM <= 0 {
+		opt.ConnectM = 60
+	}
+	if opt.Roads != nil && opt.Roads.NumEdges() == 0 {
+		opt.Roads = nil
+	}
+	plan := &Plan{Roads: opt.Roads != nil}
 	req := make(map[int32]bool, len(due))
 	var pipes []int32
 	for _, p := range due {
@@ -131,13 +171,17 @@ func (n *Net) Plan(ctx context.Context, due []int32, opt Options) (*Plan, error)
 	}
 	var l *local
 	for try, margin := 0, opt.MarginM; ; try, margin = try+1, margin*3 {
-		l = n.subgraph(pipes, req, opt.Start, margin)
+		if opt.Roads != nil {
+			l = n.subgraphRoads(pipes, req, opt.Start, margin, opt.Roads, opt.ConnectM)
+		} else {
+			l = n.subgraph(pipes, req, opt.Start, margin)
+		}
 		if l.connected() || try == 2 {
 			break
 		}
 	}
 	l.join(opt.OffNetFactor)
-	plan.Vertices, plan.Edges, plan.OffNetLinks = len(l.xy), len(l.g.Edges), l.offNet
+	plan.Vertices, plan.Edges, plan.OffNetLinks, plan.Connectors = len(l.xy), len(l.g.Edges), l.offNet, l.connectors
 
 	sol, err := rpp.Solve(ctx, l.g, rpp.Options{Depot: l.start, TimeLimit: opt.TimeLimit})
 	if err != nil {
@@ -358,6 +402,20 @@ func (l *local) leg(walk []int, edge int, i int, serviced bool) Leg {
 		} else {
 			lg.From, lg.To = n.eTo[ge], n.eFrom[ge]
 		}
+	} else if ge <= -2 {
+		pc := l.pieces[-2-ge]
+		if pc.edge >= 0 {
+			lg.Line = gis.SubLine(l.roads.line(pc.edge), pc.from, pc.to)
+			if a != pc.u {
+				slices.Reverse(lg.Line)
+			}
+		} else {
+			lg.Line = orb.LineString{l.xy[a], l.xy[b]}
+		}
+		if len(lg.Line) < 2 {
+			lg.Line = orb.LineString{l.xy[a], l.xy[b]}
+		}
+		lg.Line[0], lg.Line[len(lg.Line)-1] = l.xy[a], l.xy[b]
 	}
 	return lg
 }
@@ -379,15 +437,27 @@ func (l *local) route(s rpp.Solution) Route {
 	return r
 }
 
+// add appends a leg; a road leg continuing the previous road leg is
+// merged into it.
 func (r *Route) add(lg Leg) {
-	r.Legs = append(r.Legs, lg)
 	r.Cost += lg.Length
 	if lg.Patrol {
 		r.PatrolM += lg.Length
 	} else {
 		r.DeadheadM += lg.Length
 	}
-	if lg.Pipe < 0 {
+	switch {
+	case lg.IsRoad():
+		r.RoadM += lg.Length
+		if k := len(r.Legs) - 1; k >= 0 && r.Legs[k].IsRoad() && r.Legs[k].B == lg.A {
+			prev := &r.Legs[k]
+			prev.Line = append(prev.Line[:len(prev.Line):len(prev.Line)], lg.Line[1:]...)
+			prev.B = lg.B
+			prev.Length += lg.Length
+			return
+		}
+	case lg.Pipe < 0:
 		r.OffNetM += lg.Length
 	}
+	r.Legs = append(r.Legs, lg)
 }

@@ -207,7 +207,10 @@ func district5000(t testing.TB) (*route.Net, []int32) {
 
 // TestDistrictOf5000DuePipesUnderOneSecond routes one district of 5,000
 // due pipes.
-func TestDistrictOf5000DuePipesUnderOneSecond(t *testing.T) {
+// TestDistrictOf5000DuePipes plans a district of 5,000 due pipes: one
+// closed walk covering every due pipe, within 5 % of the lower bound. How
+// fast is BenchmarkDistrict5000's to say (target < 1 s; README).
+func TestDistrictOf5000DuePipes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
@@ -218,10 +221,17 @@ func TestDistrictOf5000DuePipesUnderOneSecond(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(p.Routes) != 1 {
+		t.Fatalf("%d routes, want 1", len(p.Routes))
+	}
 	r := p.Routes[0]
-	t.Logf("5000 due pipes: %v, cost %.0f m, bound %.0f m, gap %.2f%%", el, r.Cost, r.LowerBound, 100*(r.Cost-r.LowerBound)/r.LowerBound)
-	if el > time.Second && !raceEnabled {
-		t.Errorf("took %v, want < 1s", el)
+	gap := 100 * (r.Cost - r.LowerBound) / r.LowerBound
+	t.Logf("5000 due pipes: %v, cost %.0f m, bound %.0f m, gap %.2f%%", el, r.Cost, r.LowerBound, gap)
+	if r.LowerBound <= 0 || gap < 0 || gap > 5 {
+		t.Errorf("cost %.0f m, lower bound %.0f m: gap %.2f%%, want within [0, 5]", r.Cost, r.LowerBound, gap)
+	}
+	if r.PatrolM <= 0 || r.Cost < r.PatrolM {
+		t.Errorf("patrolled %.0f m of a %.0f m route", r.PatrolM, r.Cost)
 	}
 }
 

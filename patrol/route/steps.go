@@ -13,10 +13,11 @@ const (
 	StepPatrol = "patrol" // walk along a due pipe and inspect it
 	StepWalk   = "walk"   // walk along pipes to the next due one (deadhead)
 	StepOffNet = "offnet" // walk off the pipe network, in a straight line
+	StepRoad   = "road"   // walk along the streets to the next due pipe (deadhead on roads)
 )
 
 // Step is what a manager is told: patrol a stretch of a pipe, walk a way
-// along pipes, or cross off the network. Legs[First:Last] are its legs.
+// along pipes or along the streets, or cross off the network. Legs[First:Last] are its legs.
 type Step struct {
 	Kind        string
 	Pipes       []int32 // patrol: the pipe; walk: the pipes walked along, in order
@@ -28,12 +29,14 @@ type Step struct {
 
 // Steps merges a route's legs into steps: consecutive patrol legs that
 // continue along one pipe, consecutive deadhead legs, consecutive
-// off-network legs.
+// off-network legs, consecutive road legs.
 func Steps(legs []Leg) []Step {
 	var out []Step
 	for i, lg := range legs {
 		kind := StepWalk
 		switch {
+		case lg.IsRoad():
+			kind = StepRoad
 		case lg.Pipe < 0:
 			kind = StepOffNet
 		case lg.Patrol:
@@ -67,6 +70,9 @@ func Steps(legs []Leg) []Step {
 
 // LegLine is the geometry of a leg, in walking order.
 func (n *Net) LegLine(lg Leg) orb.LineString {
+	if lg.IsRoad() {
+		return append(orb.LineString(nil), lg.Line...)
+	}
 	if lg.Pipe < 0 || int(lg.Pipe) >= n.Topo.NumPipes() {
 		return orb.LineString{lg.A, lg.B}
 	}

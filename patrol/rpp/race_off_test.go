@@ -1,5 +1,0 @@
-//go:build !race
-
-package rpp
-
-const raceEnabled = false
