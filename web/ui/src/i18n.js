@@ -108,6 +108,7 @@ export const dict = {
   site_late: { zh: '超时现场', en: 'Late site' },
   route_patrol: { zh: '巡检路线（箭头为方向）', en: 'Patrol route (arrows: direction)' },
   route_walk: { zh: '途经（不计巡检）', en: 'Walk between (not patrol)' },
+  route_road: { zh: '沿道路步行', en: 'Walk along the streets' },
   track: { zh: 'GPS 轨迹', en: 'GPS track' },
 
   // Plan panel extras.

@@ -142,6 +142,7 @@ function renderLegend() {
       legendItem(swatchDot(colors.site.late, 'big'), 'site_late'),
       legendItem(swatchLine(colors.route.patrol), 'route_patrol'),
       legendItem(swatchLine(colors.route.walk, true), 'route_walk'),
+      legendItem(swatchLine(colors.route.road, true), 'route_road'),
       legendItem(swatchLine(colors.track), 'track')),
     h('h3', {}, t('legend_plan')),
     h('ul', {},

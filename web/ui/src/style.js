@@ -18,7 +18,7 @@ export const colors = {
   unintended: '#ff9100',
   planValve: { to_close: '#d50000', dry_side: '#fdd835', already_closed: '#37474f', failed: '#000000' },
   site: { emergency: '#ef6c00', planned: '#1565c0', late: '#d50000' },
-  route: { patrol: '#1a237e', walk: '#7986cb', offnet: '#9e9e9e' },
+  route: { patrol: '#1a237e', walk: '#7986cb', road: '#00897b', offnet: '#9e9e9e' },
   routes: '#00838f',
   track: '#00b0ff',
   change: { add: '#2e7d32', change: '#f9a825', split: '#ef6c00', remove: '#c62828' },
@@ -192,7 +192,7 @@ export function buildStyle({ base, basemap, stamp = 0, today = '', version = '' 
       id: 'route-line', type: 'line', source: 'route', layout: { ...hidden, 'line-cap': 'round', 'line-join': 'round' },
       filter: ['all', ['==', ['geometry-type'], 'LineString'], ['!=', ['get', 'kind'], 'patrol']],
       paint: {
-        'line-color': ['match', ['get', 'kind'], 'walk', colors.route.walk, colors.route.offnet],
+        'line-color': ['match', ['get', 'kind'], 'walk', colors.route.walk, 'road', colors.route.road, colors.route.offnet],
         'line-width': ['interpolate', ['linear'], ['zoom'], 12, 1.5, 18, 3],
         'line-dasharray': [2, 1.5],
       },
