@@ -442,9 +442,14 @@ func Merge(live, ds *gis.Dataset, removeList []string) (merged *gis.Dataset, cha
 	if merged.SRID == 0 {
 		merged.SRID = ds.SRID
 	}
-	remove := map[string]bool{}
+	// remove[kind][id]: the live features to take out.
+	remove := map[string]map[string]bool{}
 	for _, r := range removeList {
-		remove[r] = true
+		kind, id, _ := strings.Cut(r, ":")
+		if remove[kind] == nil {
+			remove[kind] = map[string]bool{}
+		}
+		remove[kind][id] = true
 	}
 	newPipe := map[string]int{}
 	for i := range ds.Pipes {
@@ -455,9 +460,12 @@ func Merge(live, ds *gis.Dataset, removeList []string) (merged *gis.Dataset, cha
 		livePipes[live.Pipes[i].ID] = true
 	}
 	isNew = make([]bool, 0, len(live.Pipes)+len(ds.Pipes))
+	if n := len(live.Pipes) + len(ds.Pipes); n > 0 {
+		merged.Pipes = make([]gis.Pipe, 0, n)
+	}
 	for i := range live.Pipes {
 		id := live.Pipes[i].ID
-		if remove["pipe:"+id] {
+		if remove[gis.KindPipe][id] {
 			changes = append(changes, Change{Kind: gis.KindPipe, ID: id, Action: ActRemove})
 			continue
 		}
@@ -507,15 +515,19 @@ func dedupInts(xs []int) []int {
 
 // mergeItems puts the live items, replaced or removed by id, and the new
 // ones into dst, recording the changes.
-func mergeItems[T any](dst *[]T, live, add []T, id func(*T) string, kind string, remove map[string]bool, changes *[]Change) {
+func mergeItems[T any](dst *[]T, live, add []T, id func(*T) string, kind string, removeKinds map[string]map[string]bool, changes *[]Change) {
+	remove := removeKinds[kind]
 	pos := make(map[string]int, len(add))
 	for i := range add {
 		pos[id(&add[i])] = i
 	}
 	used := make([]bool, len(add))
+	if n := len(live) + len(add); n > 0 {
+		*dst = make([]T, 0, n)
+	}
 	for i := range live {
 		lid := id(&live[i])
-		if remove[kind+":"+lid] {
+		if remove[lid] {
 			*changes = append(*changes, Change{Kind: kind, ID: lid, Action: ActRemove})
 			continue
 		}

@@ -28,11 +28,34 @@ func (e errStale) Error() string {
 // version the batch was validated (and previewed) against — if not, the
 // batch stays approved and the error is a *gis.Error Conflict
 // (network.changed): validate it again —, merges the staged features by
-// id, resolves the topology, rewrites the network, records the previous
-// version of every row it changes in network_history, bumps the network
-// version and announces it on NotifyChannel. If anything fails (or the
-// connection dies) nothing changes.
+// id, resolves the topology of the whole network, writes the rows that
+// change (incrementally, indexes in place: added, removed, and those whose
+// attributes or derived columns — seq, junctions, length, grade,
+// placement — differ; junctions keep their stored ids; when most stored
+// rows would change it rewrites the tables whole, which stores the same
+// rows), records the previous version of every feature it changes in
+// network_history, bumps the network version and announces it on
+// NotifyChannel. If anything fails (or the connection dies) nothing
+// changes.
 func (s *Store) Commit(ctx context.Context, id int64, by string) (*Batch, error) {
+	return s.commit(ctx, id, by, commitIncremental)
+}
+
+// How a commit writes the network tables.
+const (
+	// commitIncremental writes only the rows that differ from what is
+	// stored (planNet), junctions keeping their stored ids (keepNodeIDs).
+	commitIncremental = iota
+	// commitWhole rewrites the tables whole, junctions keeping their
+	// stored ids: it stores exactly what commitIncremental does.
+	commitWhole
+	// commitRewrite rewrites the tables whole with Resolve's junction ids
+	// (the commit before the incremental one; kept to measure against).
+	commitRewrite
+)
+
+// commit is Commit, writing the network tables as mode says.
+func (s *Store) commit(ctx context.Context, id int64, by string, mode int) (*Batch, error) {
 	if err := need(by, "a commit"); err != nil {
 		return nil, err
 	}
@@ -53,11 +76,32 @@ func (s *Store) Commit(ctx context.Context, id int64, by string) (*Batch, error)
 	}
 	var bo batchOptions
 	_ = json.Unmarshal(optRaw, &bo)
-	ds, _, err := netjson.Read(bytes.NewReader(staged), netjson.Options{Name: file})
-	if err != nil {
-		return nil, fmt.Errorf("store: commit %d: staged data: %w", id, err)
+	// The staged data is read while the transaction locks and exports the
+	// network; a failure to read it is returned as it is, the batch
+	// untouched.
+	type read struct {
+		ds  *gis.Dataset
+		err error
+	}
+	parsed := make(chan read, 1) // buffered: the reader never blocks
+	go func() {
+		ds, _, err := netjson.Read(bytes.NewReader(staged), netjson.Options{Name: file})
+		parsed <- read{ds, err}
+	}()
+	var ds *gis.Dataset
+	var stagedErr error
+	staging := func() (*gis.Dataset, error) {
+		if ds == nil && stagedErr == nil {
+			r := <-parsed
+			ds, stagedErr = r.ds, r.err
+			if stagedErr != nil {
+				stagedErr = fmt.Errorf("store: commit %d: staged data: %w", id, stagedErr)
+			}
+		}
+		return ds, stagedErr
 	}
 	start := time.Now()
+	tm := stepTimer{last: start}
 	var version int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writeLock)); err != nil {
@@ -84,14 +128,39 @@ func (s *Store) Commit(ctx context.Context, id int64, by string) (*Batch, error)
 		if s.hook != nil {
 			s.hook(ctx, "export")
 		}
-		live, err := s.exportTx(ctx, tx)
+		tm.mark("lock")
+		live, stored, err := s.readLive(ctx, tx, mode != commitRewrite)
 		if err != nil {
 			return err
 		}
-		merged, changes, _ := asbuilt.Merge(live, ds, bo.Remove)
-		topo, warns := gis.Resolve(merged, gis.DefaultTolerance)
-		if err := s.rewrite(ctx, tx, merged, topo); err != nil {
+		tm.mark("export")
+		if _, err := staging(); err != nil {
 			return err
+		}
+		tm.mark("staged")
+		merged, changes, _ := asbuilt.Merge(live, ds, bo.Remove)
+		tm.mark("merge")
+		topo, warns := gis.Resolve(merged, gis.DefaultTolerance)
+		if stored != nil {
+			keepNodeIDs(topo, stored.nodes)
+		}
+		tm.mark("resolve")
+		var np *netPlan
+		if mode == commitIncremental {
+			inBatch := batchKeys(ds)
+			np = s.planNet(merged, topo, stored, func(kind, id string) bool { return inBatch[kind+":"+id] })
+			tm.mark("plan")
+		}
+		if np != nil && !np.wholeIsCheaper() {
+			if err := s.apply(ctx, tx, np); err != nil {
+				return err
+			}
+			tm.mark("write")
+		} else {
+			if err := s.rewrite(ctx, tx, merged, topo); err != nil {
+				return err
+			}
+			tm.mark("rewrite")
 		}
 		if err := tx.QueryRow(ctx, "UPDATE network_version SET version = version + 1, changed_at = now() RETURNING version").Scan(&version); err != nil {
 			return err
@@ -104,6 +173,7 @@ func (s *Store) Commit(ctx context.Context, id int64, by string) (*Batch, error)
 		if err := s.writeHistory(ctx, tx, id, version, by, live, ds, changes); err != nil {
 			return err
 		}
+		tm.mark("history")
 		wj, _ := json.Marshal(warns)
 		if wj == nil || string(wj) == "null" {
 			wj = []byte("[]")
@@ -125,6 +195,9 @@ func (s *Store) Commit(ctx context.Context, id int64, by string) (*Batch, error)
 		_, err = tx.Exec(ctx, "SELECT pg_notify($1, $2)", NotifyChannel, fmt.Sprint(version))
 		return err
 	})
+	if err != nil && stagedErr != nil && errors.Is(err, stagedErr) {
+		return nil, stagedErr
+	}
 	if err != nil {
 		var st errStale
 		msg := err.Error()
@@ -139,8 +212,36 @@ func (s *Store) Commit(ctx context.Context, id int64, by string) (*Batch, error)
 		}
 		return nil, err
 	}
-	s.log.Info("as-built batch committed", "batch", id, "version", version, "pipes", len(ds.Pipes), "elapsed", time.Since(start))
+	tm.mark("commit")
+	s.log.Info("as-built batch committed", "batch", id, "version", version, "pipes", len(ds.Pipes), "elapsed", time.Since(start), "steps", tm.String())
 	return s.Batch(ctx, id)
+}
+
+// batchKeys is the set of the features of ds, as "kind:id".
+func batchKeys(ds *gis.Dataset) map[string]bool {
+	m := map[string]bool{}
+	for i := range ds.Pipes {
+		m[gis.KindPipe+":"+ds.Pipes[i].ID] = true
+	}
+	for i := range ds.Valves {
+		m[gis.KindValve+":"+ds.Valves[i].ID] = true
+	}
+	for i := range ds.Sources {
+		m[gis.KindSource+":"+ds.Sources[i].ID] = true
+	}
+	for i := range ds.Hydrants {
+		m[gis.KindHydrant+":"+ds.Hydrants[i].ID] = true
+	}
+	for i := range ds.Connections {
+		m[gis.KindConnection+":"+ds.Connections[i].ID] = true
+	}
+	for i := range ds.Customers {
+		m[gis.KindCustomer+":"+ds.Customers[i].ID] = true
+	}
+	for i := range ds.Districts {
+		m[gis.KindDistrict+":"+ds.Districts[i].ID] = true
+	}
+	return m
 }
 
 // splitsOf lists the live pipes cut by tees at the ends of the batch's pipes.
@@ -178,7 +279,15 @@ func splitsOf(t *gis.Topology, merged, ds *gis.Dataset) []asbuilt.Change {
 // when keys is nil) as Network GeoJSON features, by key.
 func featureJSON(ds *gis.Dataset, keys map[string]bool) (map[string]json.RawMessage, error) {
 	sub := &gis.Dataset{SRID: ds.SRID}
-	want := func(kind, id string) bool { return keys == nil || keys[kind+":"+id] }
+	var order []string // the features' keys in the order netjson.Write writes them
+	want := func(kind, id string) bool {
+		k := kind + ":" + id
+		if keys == nil || keys[k] {
+			order = append(order, k)
+			return true
+		}
+		return false
+	}
 	for i := range ds.Pipes {
 		if want(gis.KindPipe, ds.Pipes[i].ID) {
 			sub.Pipes = append(sub.Pipes, ds.Pipes[i])
@@ -218,26 +327,81 @@ func featureJSON(ds *gis.Dataset, keys map[string]bool) (map[string]json.RawMess
 	if err := netjson.Write(&buf, sub); err != nil {
 		return nil, err
 	}
-	var fc struct {
-		Features []json.RawMessage `json:"features"`
-	}
-	if err := json.Unmarshal(buf.Bytes(), &fc); err != nil {
+	feats, err := splitFeatures(buf.Bytes())
+	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(fc.Features))
-	for _, f := range fc.Features {
-		var p struct {
-			Properties struct {
-				Kind string `json:"kind"`
-				ID   string `json:"id"`
-			} `json:"properties"`
-		}
-		if err := json.Unmarshal(f, &p); err != nil {
-			return nil, err
-		}
-		out[p.Properties.Kind+":"+p.Properties.ID] = f
+	if len(feats) != len(order) {
+		return nil, fmt.Errorf("history: %d features written, %d expected", len(feats), len(order))
+	}
+	out := make(map[string]json.RawMessage, len(feats))
+	for i, f := range feats {
+		out[order[i]] = f
 	}
 	return out, nil
+}
+
+// splitFeatures returns the members of the "features" array of a
+// FeatureCollection as netjson.Write writes it (no name, proj or
+// provenance members before it), as slices of fc, in order.
+func splitFeatures(fc []byte) ([]json.RawMessage, error) {
+	const head = `"features":[`
+	i := bytes.Index(fc, []byte(head))
+	if i < 0 {
+		return nil, errors.New("history: no features array")
+	}
+	i += len(head)
+	var out []json.RawMessage
+	ws := func() {
+		for i < len(fc) && (fc[i] == ' ' || fc[i] == '\n' || fc[i] == '\r' || fc[i] == '\t') {
+			i++
+		}
+	}
+	for {
+		ws()
+		if i >= len(fc) {
+			return nil, errors.New("history: truncated features array")
+		}
+		if fc[i] == ']' {
+			return out, nil
+		}
+		if fc[i] != '{' {
+			return nil, fmt.Errorf("history: unexpected %q in the features array", fc[i])
+		}
+		start, depth, inStr := i, 0, false
+		for ; i < len(fc); i++ {
+			c := fc[i]
+			if inStr {
+				switch c {
+				case '\\':
+					i++
+				case '"':
+					inStr = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			if depth == 0 {
+				i++
+				break
+			}
+		}
+		if depth != 0 {
+			return nil, errors.New("history: truncated feature")
+		}
+		out = append(out, json.RawMessage(fc[start:i]))
+		ws()
+		if i < len(fc) && fc[i] == ',' {
+			i++
+		}
+	}
 }
 
 // writeHistory records every change of a commit: the row before and after.

@@ -232,115 +232,134 @@ func nullYear(y int) any {
 	return y
 }
 
+// tableRows is one network table's rows exactly as the writer stores
+// them: row(i) is the i-th row's values in the order of cols. Both the
+// full rewrite and the incremental commit build their rows here, so the two
+// store the same values.
+type tableRows struct {
+	name string
+	cols []string
+	n    int
+	row  func(i int) ([]any, error)
+}
+
+// tables returns the rows of every network table for ds and its topology,
+// in networkTables order.
+func (s *Store) tables(ds *gis.Dataset, t *gis.Topology) []tableRows {
+	srid := s.srid
+	return []tableRows{
+		{"districts", []string{"id", "name", "manager", "geom", "extra"}, len(ds.Districts), func(i int) ([]any, error) {
+			d := &ds.Districts[i]
+			var g any
+			if len(d.Geom) > 0 {
+				b, err := multiPolygonEWKB(d.Geom, srid)
+				if err != nil {
+					return nil, err
+				}
+				g = b
+			}
+			return []any{d.ID, d.Name, d.Manager, g, extra(d.Extra)}, nil
+		}},
+		{"nodes", []string{"id", "geom"}, len(t.NodeXY) / 2, func(i int) ([]any, error) {
+			b, err := pointEWKB([2]float64{t.NodeXY[2*i], t.NodeXY[2*i+1]}, srid)
+			return []any{int32(i), b}, err
+		}},
+		{"pipes", []string{"seq", "id", "dn", "dn_inferred", "material", "role", "crossing", "status", "install_year", "district", "grade", "from_node", "to_node", "length_m", "geom", "z", "extra"}, len(ds.Pipes), func(i int) ([]any, error) {
+			p := &ds.Pipes[i]
+			b, err := lineEWKB(p.Geom, srid)
+			if err != nil {
+				return nil, err
+			}
+			status := p.Status
+			if status == "" {
+				status = gis.StatusInService
+			}
+			grade := s.grades.Classify(p.DN, p.Role, p.Crossing).Grade
+			return []any{int32(i), p.ID, p.DN, p.DNInferred, p.Material, p.Role, p.Crossing, status, nullYear(p.InstallYear), p.District, grade,
+				nullInt(t.PipeFrom[i]), nullInt(t.PipeTo[i]), t.PipeLen[i], b, zArr(p.Z), extra(p.Extra)}, nil
+		}},
+		{"pipe_tees", []string{"pipe_seq", "node_id", "s"}, len(t.TeePipe), func(i int) ([]any, error) {
+			return []any{t.TeePipe[i], t.TeeNode[i], t.TeeS[i]}, nil
+		}},
+		{"valves", []string{"seq", "id", "pipe_id", "at_pipe", "s", "dn", "normally_open", "operable", "geom", "z", "extra"}, len(ds.Valves), func(i int) ([]any, error) {
+			v := &ds.Valves[i]
+			b, err := pointEWKB(v.Geom, srid)
+			return []any{int32(i), v.ID, v.Pipe, nullInt(t.ValvePipe[i]), t.ValveS[i], v.DN, v.NormallyOpen, v.Operable, b, zOf(v.Z), extra(v.Extra)}, err
+		}},
+		{"sources", []string{"seq", "id", "type", "at_pipe", "s", "geom", "z", "extra"}, len(ds.Sources), func(i int) ([]any, error) {
+			v := &ds.Sources[i]
+			b, err := pointEWKB(v.Geom, srid)
+			return []any{int32(i), v.ID, v.Type, nullInt(t.SourcePipe[i]), t.SourceS[i], b, zOf(v.Z), extra(v.Extra)}, err
+		}},
+		{"hydrants", []string{"seq", "id", "pipe_id", "at_pipe", "s", "geom", "z", "extra"}, len(ds.Hydrants), func(i int) ([]any, error) {
+			v := &ds.Hydrants[i]
+			b, err := pointEWKB(v.Geom, srid)
+			return []any{int32(i), v.ID, v.Pipe, nullInt(t.HydrantPipe[i]), t.HydrantS[i], b, zOf(v.Z), extra(v.Extra)}, err
+		}},
+		{"connections", []string{"seq", "id", "pipe_id", "at_pipe", "s", "geom", "z", "extra"}, len(ds.Connections), func(i int) ([]any, error) {
+			v := &ds.Connections[i]
+			b, err := pointEWKB(v.Geom, srid)
+			return []any{int32(i), v.ID, v.Pipe, nullInt(t.ConnPipe[i]), t.ConnS[i], b, zOf(v.Z), extra(v.Extra)}, err
+		}},
+		{"customers", []string{"seq", "id", "connection_id", "pipe_id", "at_conn", "at_pipe", "s", "pipe_level", "name", "address", "phone", "category", "critical", "households", "geom", "z", "extra"}, len(ds.Customers), func(i int) ([]any, error) {
+			c := &ds.Customers[i]
+			var g any
+			if c.Geom != nil {
+				b, err := pointEWKB(*c.Geom, srid)
+				if err != nil {
+					return nil, err
+				}
+				g = b
+			}
+			hh := c.Households
+			if hh < 1 {
+				hh = 1
+			}
+			return []any{int32(i), c.ID, c.Connection, c.Pipe, nullInt(t.CustConn[i]), nullInt(t.CustPipe[i]), t.CustS[i], t.CustPipeLevel[i],
+				c.Name, c.Address, c.Phone, c.Category, c.Critical, hh, g, zOf(c.Z), extra(c.Extra)}, nil
+		}},
+	}
+}
+
+// copyRows copies the rows idx of tr (all of them when idx is nil) into
+// table (tr.name unless given), calling the test hook first.
+func (s *Store) copyRows(ctx context.Context, tx pgx.Tx, table string, tr tableRows, idx []int) error {
+	if table == "" {
+		table = tr.name
+	}
+	n := tr.n
+	if idx != nil {
+		n = len(idx)
+	}
+	t0 := time.Now()
+	defer func() { s.log.Debug("copy", "table", table, "rows", n, "elapsed", time.Since(t0)) }()
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, tr.cols, pgx.CopyFromFunc(func() ([]any, error) {
+		if i >= n {
+			return nil, nil
+		}
+		k := i
+		if idx != nil {
+			k = idx[i]
+		}
+		i++
+		return tr.row(k)
+	}))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", table, err)
+	}
+	return nil
+}
+
 // write copies the dataset and its topology into the (empty) tables.
 func (s *Store) write(ctx context.Context, tx pgx.Tx, ds *gis.Dataset, t *gis.Topology) error {
-	srid := s.srid
-	copyRows := func(table string, cols []string, n int, row func(i int) ([]any, error)) error {
+	for _, tr := range s.tables(ds, t) {
 		if s.hook != nil {
-			s.hook(ctx, "copy "+table)
+			s.hook(ctx, "copy "+tr.name)
 		}
-		t0 := time.Now()
-		defer func() { s.log.Debug("copy", "table", table, "rows", n, "elapsed", time.Since(t0)) }()
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() func() ([]any, error) {
-			i := 0
-			return func() ([]any, error) {
-				if i >= n {
-					return nil, nil
-				}
-				r, err := row(i)
-				i++
-				return r, err
-			}
-		}()))
-		if err != nil {
-			return fmt.Errorf("write %s: %w", table, err)
+		if err := s.copyRows(ctx, tx, "", tr, nil); err != nil {
+			return err
 		}
-		return nil
 	}
-	if err := copyRows("districts", []string{"id", "name", "manager", "geom", "extra"}, len(ds.Districts), func(i int) ([]any, error) {
-		d := &ds.Districts[i]
-		var g any
-		if len(d.Geom) > 0 {
-			b, err := multiPolygonEWKB(d.Geom, srid)
-			if err != nil {
-				return nil, err
-			}
-			g = b
-		}
-		return []any{d.ID, d.Name, d.Manager, g, extra(d.Extra)}, nil
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("nodes", []string{"id", "geom"}, len(t.NodeXY)/2, func(i int) ([]any, error) {
-		b, err := pointEWKB([2]float64{t.NodeXY[2*i], t.NodeXY[2*i+1]}, srid)
-		return []any{int32(i), b}, err
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("pipes", []string{"seq", "id", "dn", "dn_inferred", "material", "role", "crossing", "status", "install_year", "district", "grade", "from_node", "to_node", "length_m", "geom", "z", "extra"}, len(ds.Pipes), func(i int) ([]any, error) {
-		p := &ds.Pipes[i]
-		b, err := lineEWKB(p.Geom, srid)
-		if err != nil {
-			return nil, err
-		}
-		status := p.Status
-		if status == "" {
-			status = gis.StatusInService
-		}
-		grade := s.grades.Classify(p.DN, p.Role, p.Crossing).Grade
-		return []any{int32(i), p.ID, p.DN, p.DNInferred, p.Material, p.Role, p.Crossing, status, nullYear(p.InstallYear), p.District, grade,
-			nullInt(t.PipeFrom[i]), nullInt(t.PipeTo[i]), t.PipeLen[i], b, zArr(p.Z), extra(p.Extra)}, nil
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("pipe_tees", []string{"pipe_seq", "node_id", "s"}, len(t.TeePipe), func(i int) ([]any, error) {
-		return []any{t.TeePipe[i], t.TeeNode[i], t.TeeS[i]}, nil
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("valves", []string{"seq", "id", "pipe_id", "at_pipe", "s", "dn", "normally_open", "operable", "geom", "z", "extra"}, len(ds.Valves), func(i int) ([]any, error) {
-		v := &ds.Valves[i]
-		b, err := pointEWKB(v.Geom, srid)
-		return []any{int32(i), v.ID, v.Pipe, nullInt(t.ValvePipe[i]), t.ValveS[i], v.DN, v.NormallyOpen, v.Operable, b, zOf(v.Z), extra(v.Extra)}, err
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("sources", []string{"seq", "id", "type", "at_pipe", "s", "geom", "z", "extra"}, len(ds.Sources), func(i int) ([]any, error) {
-		v := &ds.Sources[i]
-		b, err := pointEWKB(v.Geom, srid)
-		return []any{int32(i), v.ID, v.Type, nullInt(t.SourcePipe[i]), t.SourceS[i], b, zOf(v.Z), extra(v.Extra)}, err
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("hydrants", []string{"seq", "id", "pipe_id", "at_pipe", "s", "geom", "z", "extra"}, len(ds.Hydrants), func(i int) ([]any, error) {
-		v := &ds.Hydrants[i]
-		b, err := pointEWKB(v.Geom, srid)
-		return []any{int32(i), v.ID, v.Pipe, nullInt(t.HydrantPipe[i]), t.HydrantS[i], b, zOf(v.Z), extra(v.Extra)}, err
-	}); err != nil {
-		return err
-	}
-	if err := copyRows("connections", []string{"seq", "id", "pipe_id", "at_pipe", "s", "geom", "z", "extra"}, len(ds.Connections), func(i int) ([]any, error) {
-		v := &ds.Connections[i]
-		b, err := pointEWKB(v.Geom, srid)
-		return []any{int32(i), v.ID, v.Pipe, nullInt(t.ConnPipe[i]), t.ConnS[i], b, zOf(v.Z), extra(v.Extra)}, err
-	}); err != nil {
-		return err
-	}
-	return copyRows("customers", []string{"seq", "id", "connection_id", "pipe_id", "at_conn", "at_pipe", "s", "pipe_level", "name", "address", "phone", "category", "critical", "households", "geom", "z", "extra"}, len(ds.Customers), func(i int) ([]any, error) {
-		c := &ds.Customers[i]
-		var g any
-		if c.Geom != nil {
-			b, err := pointEWKB(*c.Geom, srid)
-			if err != nil {
-				return nil, err
-			}
-			g = b
-		}
-		hh := c.Households
-		if hh < 1 {
-			hh = 1
-		}
-		return []any{int32(i), c.ID, c.Connection, c.Pipe, nullInt(t.CustConn[i]), nullInt(t.CustPipe[i]), t.CustS[i], t.CustPipeLevel[i],
-			c.Name, c.Address, c.Phone, c.Category, c.Critical, hh, g, zOf(c.Z), extra(c.Extra)}, nil
-	})
+	return nil
 }
