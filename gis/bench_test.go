@@ -9,7 +9,9 @@ import (
 )
 
 // BenchmarkIsolate plans random leaks on a generated city (in memory), with
-// and without the contingency of every valve to close, as the planner does.
+// and without the contingency of every valve to close: by re-isolating
+// with each valve failed, and incrementally (State.Fallbacks, as the
+// planner does).
 func BenchmarkIsolate(b *testing.B) {
 	ds, err := gen.Generate(gen.Options{Pipes: 200_000, Seed: 1})
 	if err != nil {
@@ -40,6 +42,14 @@ func BenchmarkIsolate(b *testing.B) {
 			for _, v := range pl.ToClose {
 				st.Isolate(gis.Leak{Pipe: p, S: l.S, Failed: []int32{v}})
 			}
+		}
+	})
+	b.Run("plan+fallbacks", func(b *testing.B) {
+		r := rand.New(rand.NewPCG(1, 1))
+		for i := 0; i < b.N; i++ {
+			p := pipes[r.IntN(len(pipes))]
+			l := gis.Leak{Pipe: p, S: topo.PipeLen[p] / 2}
+			st.Fallbacks(l, st.Isolate(l))
 		}
 	})
 }

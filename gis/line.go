@@ -91,3 +91,66 @@ func SubLine(ls orb.LineString, from, to float64) orb.LineString {
 	}
 	return out
 }
+
+// flatLine is a polyline stored as x0, y0, x1, y1, … (a view of
+// Topology.PipeXY).
+type flatLine []float64
+
+func (f flatLine) pt(i int) orb.Point { return orb.Point{f[2*i], f[2*i+1]} }
+
+// pointAt is PointAt on a flat line: the same arithmetic, no copy.
+func (f flatLine) pointAt(s float64) orb.Point {
+	n := len(f) / 2
+	if n == 0 {
+		return orb.Point{}
+	}
+	if s <= 0 {
+		return f.pt(0)
+	}
+	var acc float64
+	for i := 1; i < n; i++ {
+		a, b := f.pt(i-1), f.pt(i)
+		l := math.Hypot(b[0]-a[0], b[1]-a[1])
+		if acc+l >= s && l > 0 {
+			t := (s - acc) / l
+			return orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
+		}
+		acc += l
+	}
+	return f.pt(n - 1)
+}
+
+// pipeFlat is pipe i's geometry as a flat view of t.PipeXY.
+func (t *Topology) pipeFlat(i int) flatLine {
+	return flatLine(t.PipeXY[2*int(t.PipeOff[i]) : 2*int(t.PipeOff[i+1])])
+}
+
+// PointOnPipe is PointAt(t.PipeLine(i), s), without copying the line.
+func (t *Topology) PointOnPipe(i int, s float64) orb.Point { return t.pipeFlat(i).pointAt(s) }
+
+// AppendSubLine appends to dst the points of SubLine(t.PipeLine(i), from,
+// to) — the same points — without copying the pipe's line.
+func (t *Topology) AppendSubLine(dst orb.LineString, i int, from, to float64) orb.LineString {
+	f := t.pipeFlat(i)
+	n := len(f) / 2
+	if n < 2 {
+		for k := 0; k < n; k++ {
+			dst = append(dst, f.pt(k))
+		}
+		return dst
+	}
+	first := len(dst)
+	dst = append(dst, f.pointAt(from))
+	var acc float64
+	for k := 1; k < n; k++ {
+		acc += math.Hypot(f[2*k]-f[2*k-2], f[2*k+1]-f[2*k-1])
+		if acc > from && acc < to {
+			dst = append(dst, f.pt(k))
+		}
+	}
+	end := f.pointAt(to)
+	if end != dst[len(dst)-1] || len(dst) == first+1 {
+		dst = append(dst, end)
+	}
+	return dst
+}

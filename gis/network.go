@@ -1,9 +1,13 @@
 package gis
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Network is the immutable in-memory graph of a water network, assembled
@@ -40,10 +44,24 @@ type Network struct {
 	segCustOff, segCusts   []int32
 	segHydOff, segHyds     []int32
 	segValveOff, segValves []int32 // valves with a side in the segment (not loops)
+	segValveTo             []int32 // the segment on the other side of each segValves entry
 	segSources             []int32 // source segments (sorted, unique)
 	pipeCustOff, pipeCusts []int32 // pipe-level customers per pipe
+	// segPipeOff, segPipeList: the pipes with a positive-length piece in
+	// each segment, sorted and unique; segPipeByID holds the same lists
+	// (same offsets) in the string order of the pipes' ids.
+	segPipeOff, segPipeList []int32
+	segPipeByID             []int32
+	segHH                   []int64   // households of the segment-level customers of each segment
+	segLen                  []float64 // length of the pieces of each segment, summed in piece order
+	pipeHH                  []int64   // households of the pipe-level customers of each pipe
 
 	normal *State
+
+	valveXY []float64 // x, y of each valve on its pipe (0, 0 when on none)
+	// segIDs caches, per segment, the ids of SegmentPipesByID and their
+	// JSON (built on first use; shared, read only).
+	segIDs []atomic.Pointer[segmentIDs]
 
 	scratch sync.Pool
 }
@@ -253,6 +271,17 @@ func NewNetwork(t *Topology) *Network {
 		}
 	}
 	n.segValveOff, n.segValves = csr(int(n.nSeg), vk, vv)
+	n.segValveTo = make([]int32, len(n.segValves))
+	for s := int32(0); s < n.nSeg; s++ {
+		for k := n.segValveOff[s]; k < n.segValveOff[s+1]; k++ {
+			v := n.segValves[k]
+			if o := n.valveSegA[v]; o != s {
+				n.segValveTo[k] = o
+			} else {
+				n.segValveTo[k] = n.valveSegB[v]
+			}
+		}
+	}
 
 	// Items onto the pieces that hold them.
 	itemCSR := func(pipes []int32, ss []float64) (off, out []int32) {
@@ -296,8 +325,65 @@ func NewNetwork(t *Topology) *Network {
 		}
 	}
 	sort.Slice(n.segSources, func(a, b int) bool { return n.segSources[a] < n.segSources[b] })
+	n.summarise()
 	n.normal = n.newState(nil)
 	return n
+}
+
+// summarise precomputes what plans read per segment, per pipe and per
+// valve: the pipe list of each segment (by index and by id), the length
+// and households of each segment, the households behind each pipe, where
+// each valve stands.
+func (n *Network) summarise() {
+	t := n.Topo
+	n.segPipeOff = make([]int32, n.nSeg+1)
+	n.segPipeList = make([]int32, 0, len(n.pieceA))
+	n.segHH = make([]int64, n.nSeg)
+	n.segLen = make([]float64, n.nSeg)
+	for s := int32(0); s < n.nSeg; s++ {
+		n.segPipeOff[s] = int32(len(n.segPipeList))
+		start := len(n.segPipeList)
+		for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
+			n.segLen[s] += n.pieceTo[pc] - n.pieceFrom[pc]
+			if n.pieceTo[pc] > n.pieceFrom[pc] {
+				n.segPipeList = append(n.segPipeList, n.piecePipe[pc])
+			}
+		}
+		// Pieces are numbered pipe by pipe, so the list is nearly always
+		// sorted already; sort anyway, it is what the contract says.
+		l := n.segPipeList[start:]
+		slices.Sort(l)
+		n.segPipeList = append(n.segPipeList[:start], slices.Compact(l)...)
+		for _, c := range n.segCusts[n.segCustOff[s]:n.segCustOff[s+1]] {
+			n.segHH[s] += int64(t.CustHouseholds[c])
+		}
+	}
+	n.segPipeOff[n.nSeg] = int32(len(n.segPipeList))
+	n.segPipeList = slices.Clip(n.segPipeList)
+	n.segPipeByID = slices.Clone(n.segPipeList)
+	for s := int32(0); s < n.nSeg; s++ {
+		l := n.segPipeByID[n.segPipeOff[s]:n.segPipeOff[s+1]]
+		slices.SortFunc(l, func(a, b int32) int { return strings.Compare(t.PipeID[a], t.PipeID[b]) })
+	}
+	n.valveXY = make([]float64, 2*len(t.ValveID))
+	for v, p := range t.ValvePipe {
+		if p >= 0 {
+			q := t.PointOnPipe(int(p), t.ValveS[v])
+			n.valveXY[2*v], n.valveXY[2*v+1] = q[0], q[1]
+		}
+	}
+	n.segIDs = make([]atomic.Pointer[segmentIDs], n.nSeg)
+	n.pipeHH = make([]int64, len(t.PipeID))
+	for q := range n.pipeHH {
+		for _, c := range n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]] {
+			n.pipeHH[q] += int64(t.CustHouseholds[c])
+		}
+	}
+}
+
+// segPipes is the sorted pipe list of segment s (shared: read only).
+func (n *Network) segPipes(s int32) []int32 {
+	return n.segPipeList[n.segPipeOff[s]:n.segPipeOff[s+1]]
 }
 
 // locate returns the piece of pipe p holding distance s: the first piece
@@ -436,9 +522,35 @@ func (n *Network) newState(closed []bool) *State {
 // clearing between queries.
 type scratch struct {
 	gen      uint32
-	segMark  []uint32 // == gen: in the segment
+	segMark  []uint32 // == gen: in the drained region
 	segStat  []uint32 // generation of segState
 	segState []uint8
+	// baseMark stamps, with baseGen, the region a plan drains while its
+	// fallbacks are worked out (see State.Fallbacks).
+	baseGen  uint32
+	baseMark []uint32
+}
+
+// next starts a query: it returns a fresh generation for segMark and
+// segStat (clearing them when the counter wraps).
+func (sc *scratch) next() uint32 {
+	sc.gen++
+	if sc.gen == 0 { // wrapped: clear
+		clear(sc.segMark)
+		clear(sc.segStat)
+		sc.gen = 1
+	}
+	return sc.gen
+}
+
+// nextBase returns a fresh generation for baseMark.
+func (sc *scratch) nextBase() uint32 {
+	sc.baseGen++
+	if sc.baseGen == 0 {
+		clear(sc.baseMark)
+		sc.baseGen = 1
+	}
+	return sc.baseGen
 }
 
 const (
@@ -455,6 +567,7 @@ func (n *Network) getScratch() *scratch {
 		segMark:  make([]uint32, n.nSeg),
 		segStat:  make([]uint32, n.nSeg),
 		segState: make([]uint8, n.nSeg),
+		baseMark: make([]uint32, n.nSeg),
 	}
 }
 
@@ -502,13 +615,7 @@ func (st *State) Isolate(l Leak) Plan {
 	}
 	sc := n.getScratch()
 	defer n.scratch.Put(sc)
-	sc.gen++
-	if sc.gen == 0 { // wrapped: clear
-		clear(sc.segMark)
-		clear(sc.segStat)
-		sc.gen = 1
-	}
-	gen := sc.gen
+	gen := sc.next()
 	failed := func(v int32) bool {
 		for _, f := range l.Failed {
 			if f == v {
@@ -517,12 +624,6 @@ func (st *State) Isolate(l Leak) Plan {
 		}
 		return false
 	}
-	other := func(v, s int32) int32 {
-		if n.valveSegA[v] == s {
-			return n.valveSegB[v]
-		}
-		return n.valveSegA[v]
-	}
 	seg0 := n.pieceSeg[pc]
 	X := []int32{seg0}
 	sc.segMark[seg0] = gen
@@ -530,8 +631,8 @@ func (st *State) Isolate(l Leak) Plan {
 	for {
 		var grow []int32
 		for _, s := range X {
-			for _, v := range n.segValves[n.segValveOff[s]:n.segValveOff[s+1]] {
-				o := other(v, s)
+			for j := n.segValveOff[s]; j < n.segValveOff[s+1]; j++ {
+				v, o := n.segValves[j], n.segValveTo[j]
 				if sc.segMark[o] == gen {
 					continue
 				}
@@ -587,11 +688,11 @@ func (st *State) Isolate(l Leak) Plan {
 				found = true
 				break
 			}
-			for _, v := range n.segValves[n.segValveOff[u]:n.segValveOff[u+1]] {
-				if !n.passes(v, st.closed) {
+			for j := n.segValveOff[u]; j < n.segValveOff[u+1]; j++ {
+				if !n.passes(n.segValves[j], st.closed) {
 					continue
 				}
-				o := other(v, u)
+				o := n.segValveTo[j]
 				if sc.segMark[o] == gen {
 					continue
 				}
@@ -619,8 +720,8 @@ func (st *State) Isolate(l Leak) Plan {
 		return found
 	}
 	for _, s := range X {
-		for _, v := range n.segValves[n.segValveOff[s]:n.segValveOff[s+1]] {
-			o := other(v, s)
+		for j := n.segValveOff[s]; j < n.segValveOff[s+1]; j++ {
+			v, o := n.segValves[j], n.segValveTo[j]
 			if sc.segMark[o] == gen {
 				continue
 			}
@@ -635,31 +736,26 @@ func (st *State) Isolate(l Leak) Plan {
 		}
 	}
 	// What is without water.
-	t := n.Topo
 	collect := func(segs []int32, pipes *[]int32, length *float64) {
-		// pipes with a positive-length piece in segs (dedup per list)
-		start := len(*pipes)
-		_ = start
 		for _, s := range segs {
 			for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
-				l := n.pieceTo[pc] - n.pieceFrom[pc]
-				*length += l
-				if l > 0 {
-					*pipes = append(*pipes, n.piecePipe[pc])
-				}
+				*length += n.pieceTo[pc] - n.pieceFrom[pc]
 			}
 			p.Connections = append(p.Connections, n.segConns[n.segConnOff[s]:n.segConnOff[s+1]]...)
 			p.Hydrants = append(p.Hydrants, n.segHyds[n.segHydOff[s]:n.segHydOff[s+1]]...)
-			for _, c := range n.segCusts[n.segCustOff[s]:n.segCustOff[s+1]] {
-				p.Customers = append(p.Customers, c)
-				p.Households += int64(t.CustHouseholds[c])
-			}
+			p.Customers = append(p.Customers, n.segCusts[n.segCustOff[s]:n.segCustOff[s+1]]...)
+			p.Households += n.segHH[s]
+		}
+		// pipes with a positive-length piece in segs, sorted and unique
+		for _, s := range segs {
+			*pipes = append(*pipes, n.segPipes(s)...)
+		}
+		if len(segs) > 1 {
+			*pipes = dedup(*pipes)
 		}
 	}
 	collect(X, &p.SegmentPipes, &p.SegmentLength)
 	collect(p.Unintended, &p.UnintendedPipes, &p.UnintendedLength)
-	p.SegmentPipes = dedup(p.SegmentPipes)
-	p.UnintendedPipes = dedup(p.UnintendedPipes)
 	// Pipe-level customers: affected when any piece of their pipe is. Both
 	// pipe lists are sorted and unique; walk their union once.
 	a, b := p.SegmentPipes, p.UnintendedPipes
@@ -673,10 +769,8 @@ func (st *State) Isolate(l Leak) Plan {
 		default: // equal
 			q, a, b = a[0], a[1:], b[1:]
 		}
-		for _, c := range n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]] {
-			p.Customers = append(p.Customers, c)
-			p.Households += int64(t.CustHouseholds[c])
-		}
+		p.Customers = append(p.Customers, n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]]...)
+		p.Households += n.pipeHH[q]
 	}
 	return p
 }
@@ -712,17 +806,55 @@ func (n *Network) ValvePoint(v int32) (x, y float64, ok bool) {
 	if t.ValvePipe[v] < 0 {
 		return 0, 0, false
 	}
-	p := PointAt(t.PipeLine(int(t.ValvePipe[v])), t.ValveS[v])
-	return p[0], p[1], true
+	return n.valveXY[2*v], n.valveXY[2*v+1], true
 }
 
-// SegmentPipes returns the pipes with a positive-length piece in segment s.
-func (n *Network) SegmentPipes(s int32) []int32 {
-	var out []int32
-	for _, pc := range n.segPieces[n.segPieceOff[s]:n.segPieceOff[s+1]] {
-		if n.pieceTo[pc] > n.pieceFrom[pc] {
-			out = append(out, n.piecePipe[pc])
+// SegmentPipes returns the pipes with a positive-length piece in segment
+// s, sorted by index and unique. The slice is the network's own: callers
+// must not modify it.
+func (n *Network) SegmentPipes(s int32) []int32 { return n.segPipes(s) }
+
+// SegmentPipesByID returns the pipes of SegmentPipes(s) in the plain
+// string order of their ids (as Render sorts id lists). The slice is the
+// network's own: callers must not modify it.
+func (n *Network) SegmentPipesByID(s int32) []int32 {
+	return n.segPipeByID[n.segPipeOff[s]:n.segPipeOff[s+1]]
+}
+
+// segmentIDs is the cached id list of a segment's pipes and its JSON.
+type segmentIDs struct {
+	ids  []string
+	json []byte
+}
+
+func (n *Network) segmentIDs(s int32) *segmentIDs {
+	if c := n.segIDs[s].Load(); c != nil {
+		return c
+	}
+	c := &segmentIDs{}
+	if seg := n.SegmentPipesByID(s); len(seg) > 0 {
+		c.ids = make([]string, len(seg))
+		for i, q := range seg {
+			c.ids[i] = n.Topo.PipeID[q]
 		}
 	}
-	return dedup(out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c.ids); err == nil { // a []string always encodes
+		c.json = bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
+	}
+	n.segIDs[s].CompareAndSwap(nil, c)
+	return n.segIDs[s].Load()
 }
+
+// SegmentPipeIDs returns the ids of SegmentPipesByID(s), in that order
+// (nil when the segment has no pipe). The slice is built on first use and
+// shared: callers must not modify it.
+func (n *Network) SegmentPipeIDs(s int32) []string { return n.segmentIDs(s).ids }
+
+// SegmentPipeIDsJSON returns SegmentPipeIDs(s) encoded as encoding/json's
+// Encoder writes it with SetEscapeHTML(false), without the newline ("null"
+// for no pipe). The bytes are built on first use and shared: callers must
+// not modify them.
+func (n *Network) SegmentPipeIDsJSON(s int32) []byte { return n.segmentIDs(s).json }

@@ -1,7 +1,9 @@
 package repair
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 
@@ -42,4 +44,43 @@ func BenchmarkPlanResponse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPlanEncode encodes plan answers of a generated city, with
+// AppendJSON and with encoding/json.
+func BenchmarkPlanEncode(b *testing.B) {
+	n, err := testCity()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &Planner{Live: fixedNetwork{n}}
+	pipes := inService(n)
+	r := rand.New(rand.NewPCG(1, 1))
+	var resps []*PlanResponse
+	size := 0
+	for range 100 {
+		resp, err := p.Plan(context.Background(), PlanRequest{Pipe: pipes[r.IntN(len(pipes))]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		resps = append(resps, resp)
+		size += len(stdJSON(b, resp))
+	}
+	b.Run("append", func(b *testing.B) {
+		b.SetBytes(int64(size / len(resps)))
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			buf, _ = resps[i%len(resps)].AppendJSON(buf[:0])
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(size / len(resps)))
+		var buf bytes.Buffer
+		for i := 0; i < b.N; i++ {
+			buf.Reset()
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(resps[i%len(resps)])
+		}
+	})
 }

@@ -3,12 +3,16 @@
 package repair
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/waterline-gis/waterline/gis"
 	"github.com/waterline-gis/waterline/gis/store"
@@ -51,6 +55,13 @@ type ValveStep struct {
 	FromPrevM float64  `json:"from_previous_m"` // straight-line distance from the previous stop (the leak for the first)
 	HoldsBack []string `json:"holds_back"`      // pipes on its far side that it keeps in water
 	IfFails   *IfFails `json:"if_fails,omitempty"`
+
+	valve int32 // index of the valve
+	pos   int   // its position in the plan's ToClose
+	// holds is the network's shared slice the planner put in HoldsBack,
+	// holdsJSON its encoding (see AppendJSON).
+	holds     []string
+	holdsJSON []byte
 }
 
 // Leak says where the plan put the leak.
@@ -65,7 +76,9 @@ type Leak struct {
 	DN   int     `json:"dn"`
 }
 
-// PlanResponse is the dispatcher's answer.
+// PlanResponse is the dispatcher's answer. It is read only once returned:
+// some of its lists (HoldsBack) are shared with the network and with other
+// answers.
 type PlanResponse struct {
 	NetworkVersion int64 `json:"network_version"`
 	Leak           Leak  `json:"leak"`
@@ -216,8 +229,7 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 	t := n.Topo
 	plan := st.Isolate(leak)
 	resp := &PlanResponse{NetworkVersion: n.Version, Result: n.Render(plan), ClosingRule: ClosingRule, plan: plan, net: n}
-	line := t.PipeLine(int(leak.Pipe))
-	lp := gis.PointAt(line, leak.S)
+	lp := t.PointOnPipe(int(leak.Pipe), leak.S)
 	at := 0.0
 	if t.PipeLen[leak.Pipe] > 0 {
 		at = leak.S / t.PipeLen[leak.Pipe]
@@ -226,25 +238,24 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 
 	// Closing order.
 	steps := make([]ValveStep, len(plan.ToClose))
+	dist := make([]float64, len(plan.ToClose)) // from the leak, by position in ToClose
 	for k, v := range plan.ToClose {
 		x, y, _ := n.ValvePoint(v)
-		var holds []string
-		for _, q := range n.SegmentPipes(plan.FarSide[k]) {
-			holds = append(holds, t.PipeID[q])
-		}
-		sort.Strings(holds)
-		steps[k] = ValveStep{ID: t.ValveID[v], DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds}
+		// The far side's pipes, sorted by id; shared with the network
+		// (read only, like the whole answer).
+		holds := n.SegmentPipeIDs(plan.FarSide[k])
+		steps[k] = ValveStep{ID: t.ValveID[v], DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds, valve: v, pos: k,
+			holds: holds, holdsJSON: n.SegmentPipeIDsJSON(plan.FarSide[k])}
+		dist[k] = math.Hypot(x-lp[0], y-lp[1])
 	}
-	sort.SliceStable(steps, func(a, b int) bool {
-		if steps[a].DN != steps[b].DN {
-			return steps[a].DN > steps[b].DN
+	slices.SortStableFunc(steps, func(a, b ValveStep) int {
+		if a.DN != b.DN {
+			return cmp.Compare(b.DN, a.DN)
 		}
-		da := math.Hypot(steps[a].X-lp[0], steps[a].Y-lp[1])
-		db := math.Hypot(steps[b].X-lp[0], steps[b].Y-lp[1])
-		if da != db {
-			return da < db
+		if da, db := dist[a.pos], dist[b.pos]; da != db {
+			return cmp.Compare(da, db)
 		}
-		return steps[a].ID < steps[b].ID
+		return strings.Compare(a.ID, b.ID)
 	})
 	px, py := lp[0], lp[1]
 	for k := range steps {
@@ -252,24 +263,27 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 		steps[k].FromPrevM = math.Round(math.Hypot(steps[k].X-px, steps[k].Y-py)*10) / 10
 		px, py = steps[k].X, steps[k].Y
 	}
-	// Contingency: each valve to close, failed. Compared by index, so only
-	// the extra valves are rendered.
+	// Contingency: each valve to close, failed — worked out from the
+	// plan's drained region outward (gis.State.Fallbacks), the same answer
+	// as planning again with that valve failed.
 	if req.Contingency == nil || *req.Contingency {
-		baseValves := sortedUnique(plan.ToClose)
-		baseCust := sortedUnique(plan.Customers)
-		baseLen := plan.SegmentLength + plan.UnintendedLength
+		fbs := st.Fallbacks(leak, plan)
+		ifs := make([]IfFails, len(steps))
+		ne := 0
+		for _, fb := range fbs {
+			ne += len(fb.ExtraValves)
+		}
+		allExtra := make([]string, ne) // one backing array for every list
 		for k := range steps {
-			v, _ := n.ValveIndex(steps[k].ID)
-			l2 := leak
-			l2.Failed = append(append([]int32(nil), leak.Failed...), v)
-			p2 := st.Isolate(l2)
-			f := &IfFails{ExtraValves: []string{}, ExtraHouseholds: p2.Households - plan.Households,
-				ExtraLengthM: math.Round((p2.SegmentLength+p2.UnintendedLength-baseLen)*10) / 10}
-			for _, w := range minusSorted(sortedUnique(p2.ToClose), baseValves) {
-				f.ExtraValves = append(f.ExtraValves, t.ValveID[w])
+			fb := fbs[steps[k].pos]
+			f := &ifs[k]
+			*f = IfFails{ExtraValves: allExtra[:len(fb.ExtraValves):len(fb.ExtraValves)], ExtraCustomers: fb.ExtraCustomers,
+				ExtraHouseholds: fb.ExtraHouseholds, ExtraLengthM: math.Round(fb.ExtraLength*10) / 10}
+			allExtra = allExtra[len(fb.ExtraValves):]
+			for i, w := range fb.ExtraValves {
+				f.ExtraValves[i] = t.ValveID[w]
 			}
 			sort.Strings(f.ExtraValves)
-			f.ExtraCustomers = len(minusSorted(sortedUnique(p2.Customers), baseCust))
 			steps[k].IfFails = f
 		}
 	}
@@ -301,6 +315,42 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 	return resp, nil
 }
 
+// lineFeature is a GeoJSON LineString feature of the range layer: a piece
+// of pipe drained by the plan.
+type lineFeature struct {
+	Type       string       `json:"type"`
+	Geometry   lineGeometry `json:"geometry"`
+	Properties struct {
+		Part string  `json:"part"`
+		Pipe string  `json:"pipe"`
+		From float64 `json:"from_m"`
+		To   float64 `json:"to_m"`
+	} `json:"properties"`
+}
+
+type lineGeometry struct {
+	Type        string       `json:"type"`
+	Coordinates [][2]float64 `json:"coordinates"`
+}
+
+// pointFeature is a GeoJSON Point feature of the valve layer.
+type pointFeature struct {
+	Type     string `json:"type"`
+	Geometry struct {
+		Type        string     `json:"type"`
+		Coordinates [2]float64 `json:"coordinates"`
+	} `json:"geometry"`
+	Properties struct {
+		ID    string `json:"id"`
+		Role  string `json:"role"`
+		DN    int32  `json:"dn"`
+		Order int    `json:"order,omitempty"`
+	} `json:"properties"`
+}
+
+// r7 rounds a longitude or latitude to 1e-7 degrees (about a centimetre).
+func r7(v float64) float64 { return math.Round(v*1e7) / 1e7 }
+
 // geometry fills the range and valve layers, in lon/lat, with one
 // transformation round trip.
 func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
@@ -309,84 +359,66 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 		name   string
 		pieces []gis.Piece
 	}
-	parts := []part{{"segment", n.Pieces(plan.Segments)}, {"unintended", n.Pieces(plan.Unintended)}}
-	var xs, ys []float64
-	var lines [][2]int // start, end index into xs per piece
+	parts := [2]part{{"segment", n.Pieces(plan.Segments)}, {"unintended", n.Pieces(plan.Unintended)}}
+	type vpt struct {
+		role  string
+		valve int32
+	}
+	nv := len(plan.ToClose) + len(plan.DrySide) + len(plan.AlreadyClosed) + len(plan.FailedValves)
+	npc := len(parts[0].pieces) + len(parts[1].pieces)
+	// Every point to transform, in storage coordinates: the pieces'
+	// lines, the valves, the leak.
+	pts := make(orb.LineString, 0, 4*npc+nv+1)
+	lines := make([][2]int, 0, npc) // start, end index into pts per piece
 	for _, pt := range parts {
 		for _, pc := range pt.pieces {
-			sub := gis.SubLine(t.PipeLine(int(pc.Pipe)), pc.From, pc.To)
-			a := len(xs)
-			for _, q := range sub {
-				xs = append(xs, q[0])
-				ys = append(ys, q[1])
-			}
-			lines = append(lines, [2]int{a, len(xs)})
+			a := len(pts)
+			pts = t.AppendSubLine(pts, int(pc.Pipe), pc.From, pc.To)
+			lines = append(lines, [2]int{a, len(pts)})
 		}
 	}
-	type vpt struct {
-		id, role string
-		order    int
-		dn       int32
-	}
-	var vpts []vpt
+	nc := len(pts) // points of the range
+	vpts := make([]vpt, 0, nv)
 	add := func(ids []int32, role string) {
 		for _, v := range ids {
 			x, y, ok := n.ValvePoint(v)
 			if !ok {
 				continue
 			}
-			vpts = append(vpts, vpt{id: t.ValveID[v], role: role, dn: t.ValveDN[v]})
-			xs = append(xs, x)
-			ys = append(ys, y)
+			vpts = append(vpts, vpt{role: role, valve: v})
+			pts = append(pts, orb.Point{x, y})
 		}
 	}
 	add(plan.ToClose, "to_close")
 	add(plan.DrySide, "dry_side")
 	add(plan.AlreadyClosed, "already_closed")
 	add(plan.FailedValves, "failed")
-	xs = append(xs, resp.Leak.X)
-	ys = append(ys, resp.Leak.Y)
-	var lon, lat []float64
+	pts = append(pts, orb.Point{resp.Leak.X, resp.Leak.Y})
+	// To lon/lat, rounded, in place.
 	if g := n.LonLat; g != nil {
-		lon, lat = make([]float64, len(xs)), make([]float64, len(xs))
-		for i := range xs {
-			lon[i], lat[i] = g.Apply(xs[i], ys[i])
+		for i, q := range pts {
+			lon, lat := g.Apply(q[0], q[1])
+			pts[i] = orb.Point{r7(lon), r7(lat)}
 		}
 	} else {
-		var err error
-		if lon, lat, err = p.Store.ToLonLat(ctx, xs, ys); err != nil {
+		xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
+		for i, q := range pts {
+			xs[i], ys[i] = q[0], q[1]
+		}
+		lon, lat, err := p.Store.ToLonLat(ctx, xs, ys)
+		if err != nil {
 			return err
 		}
-	}
-	r6 := func(v float64) float64 { return math.Round(v*1e7) / 1e7 }
-	type lineFeature struct {
-		Type     string `json:"type"`
-		Geometry struct {
-			Type        string       `json:"type"`
-			Coordinates [][2]float64 `json:"coordinates"`
-		} `json:"geometry"`
-		Properties struct {
-			Part string  `json:"part"`
-			Pipe string  `json:"pipe"`
-			From float64 `json:"from_m"`
-			To   float64 `json:"to_m"`
-		} `json:"properties"`
-	}
-	type pointFeature struct {
-		Type     string `json:"type"`
-		Geometry struct {
-			Type        string     `json:"type"`
-			Coordinates [2]float64 `json:"coordinates"`
-		} `json:"geometry"`
-		Properties struct {
-			ID    string `json:"id"`
-			Role  string `json:"role"`
-			DN    int32  `json:"dn"`
-			Order int    `json:"order,omitempty"`
-		} `json:"properties"`
+		for i := range pts {
+			pts[i] = orb.Point{r7(lon[i]), r7(lat[i])}
+		}
 	}
 	fc := func(fs any) FeatureCollection { return FeatureCollection{Type: "FeatureCollection", Features: fs} }
-	rangeF := []lineFeature{}
+	rangeF := make([]lineFeature, 0, npc)
+	coords := make([][2]float64, nc)
+	for k := range coords {
+		coords[k] = pts[k]
+	}
 	li := 0
 	for _, pt := range parts {
 		for _, pc := range pt.pieces {
@@ -394,41 +426,38 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 			li++
 			var f lineFeature
 			f.Type, f.Geometry.Type = "Feature", "LineString"
-			f.Geometry.Coordinates = make([][2]float64, 0, se[1]-se[0])
-			for k := se[0]; k < se[1]; k++ {
-				f.Geometry.Coordinates = append(f.Geometry.Coordinates, [2]float64{r6(lon[k]), r6(lat[k])})
-			}
+			f.Geometry.Coordinates = coords[se[0]:se[1]:se[1]]
 			f.Properties.Part, f.Properties.Pipe = pt.name, t.PipeID[pc.Pipe]
 			f.Properties.From, f.Properties.To = math.Round(pc.From*100)/100, math.Round(pc.To*100)/100
 			rangeF = append(rangeF, f)
 		}
 	}
 	resp.Range = fc(rangeF)
-	order := map[string]int{}
-	for k := range resp.ClosingOrder {
-		order[resp.ClosingOrder[k].ID] = resp.ClosingOrder[k].Order
+	// Where each valve to close stands in the closing order.
+	orderOf := func(v int32) (int, bool) {
+		for k := range resp.ClosingOrder {
+			if resp.ClosingOrder[k].valve == v {
+				return k, true
+			}
+		}
+		return 0, false
 	}
-	valveF := []pointFeature{}
-	base := len(xs) - 1 - len(vpts)
+	valveF := make([]pointFeature, 0, len(vpts))
 	for k, v := range vpts {
 		var f pointFeature
 		f.Type, f.Geometry.Type = "Feature", "Point"
-		f.Geometry.Coordinates = [2]float64{r6(lon[base+k]), r6(lat[base+k])}
-		f.Properties.ID, f.Properties.Role, f.Properties.DN = v.id, v.role, v.dn
+		f.Geometry.Coordinates = pts[nc+k]
+		f.Properties.ID, f.Properties.Role, f.Properties.DN = t.ValveID[v.valve], v.role, t.ValveDN[v.valve]
 		if v.role == "to_close" {
-			f.Properties.Order = order[v.id]
+			if j, ok := orderOf(v.valve); ok {
+				f.Properties.Order = resp.ClosingOrder[j].Order
+				resp.ClosingOrder[j].Lon, resp.ClosingOrder[j].Lat = f.Geometry.Coordinates[0], f.Geometry.Coordinates[1]
+			}
 		}
 		valveF = append(valveF, f)
 	}
 	resp.Valves = fc(valveF)
-	for k := range resp.ClosingOrder {
-		for j, v := range vpts {
-			if v.role == "to_close" && v.id == resp.ClosingOrder[k].ID {
-				resp.ClosingOrder[k].Lon, resp.ClosingOrder[k].Lat = r6(lon[base+j]), r6(lat[base+j])
-			}
-		}
-	}
-	resp.Leak.Lon, resp.Leak.Lat = r6(lon[len(lon)-1]), r6(lat[len(lat)-1])
+	resp.Leak.Lon, resp.Leak.Lat = pts[len(pts)-1][0], pts[len(pts)-1][1]
 	return nil
 }
 
@@ -446,27 +475,4 @@ func (p *Planner) CustomersCSV(ctx context.Context, resp *PlanResponse) ([]store
 		return categoryRank(all[a].Category) < categoryRank(all[b].Category)
 	})
 	return all, nil
-}
-
-// sortedUnique sorts a copy of xs and drops repeats.
-func sortedUnique(xs []int32) []int32 {
-	out := slices.Clone(xs)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// minusSorted returns the elements of a not in b (both sorted, unique).
-func minusSorted(a, b []int32) []int32 {
-	var out []int32
-	j := 0
-	for _, x := range a {
-		for j < len(b) && b[j] < x {
-			j++
-		}
-		if j < len(b) && b[j] == x {
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
 }

@@ -227,16 +227,37 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.metrics.latency.WithLabelValues(route, r.Method, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
+			s.metrics.latency.WithLabelValues(route, r.Method, statusClass(status)).Observe(d.Seconds())
 			level := slog.LevelInfo
 			if route == "/tiles/{layer}/{z}/{x}/{y}.mvt" || route == "/metrics" || route == "/healthz" {
 				level = slog.LevelDebug
 			}
-			s.cfg.Log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"route", route, "user", rh.user, "status", status, "bytes", sw.bytes, "ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+			// (Checked first: the line's attributes cost allocations even
+			// when the handler drops it.)
+			if s.cfg.Log.Enabled(r.Context(), level) {
+				s.cfg.Log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+					"route", route, "user", rh.user, "status", status, "bytes", sw.bytes, "ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// statusClass is the status label of the latency metric: "2xx" for 200.
+func statusClass(status int) string {
+	switch status / 100 {
+	case 1:
+		return "1xx"
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 // Scrub wraps a log handler so that no secret or phone number reaches the

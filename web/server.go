@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -72,6 +73,7 @@ type Server struct {
 	slots       map[class]slots
 	bodies      *semaphore.Weighted
 	csrf        *http.CrossOriginProtection
+	bufs        bufferPool // response buffers of the hot JSON answers
 }
 
 // New builds the server and its route table.
@@ -333,7 +335,24 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 	if !seesContacts(r, false) {
 		redactCustomers(resp.Critical)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	// The answer is large and asked for often: encoded without
+	// reflection into a reused buffer, the same bytes writeJSON would
+	// write, sent with its length.
+	bp := s.bufs.get()
+	defer s.bufs.put(bp)
+	b, err := resp.AppendJSON((*bp)[:0])
+	*bp = b
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	b = append(b, '\n')
+	*bp = b
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b) //nolint:errcheck // the client went away
 }
 
 // planFromQuery reads a plan request from query parameters: pipe, at,
@@ -573,4 +592,28 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.Write(body) //nolint:errcheck
+}
+
+// bufferPool keeps byte buffers for encoding answers between requests.
+// Buffers that grew beyond maxPooledBuffer are dropped, not kept.
+type bufferPool struct{ p sync.Pool }
+
+const maxPooledBuffer = 1 << 20
+
+// get returns an empty buffer (with whatever capacity it had).
+func (bp *bufferPool) get() *[]byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 32<<10)
+	return &b
+}
+
+// put returns b to the pool; b must not be used afterwards.
+func (bp *bufferPool) put(b *[]byte) {
+	if cap(*b) > maxPooledBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	bp.p.Put(b)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/waterline-gis/waterline/gis"
@@ -41,7 +39,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	seconds := fs.Int("seconds", 10, "duration of the HTTP run")
 	phase := fs.String("phase", "", "internal: run one phase in this process (load)")
 	skipSetup := fs.Bool("skip-setup", false, "measure plans on the network already in the database (no import, no load phase)")
-	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the HTTP phase to FILE")
+	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the HTTP phase to FILE (the load generator's goroutines carry the label bench=load-generator)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -161,51 +159,48 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	go hs.Serve(ln) //nolint:errcheck
 	defer hs.Close()
 	url := "http://" + ln.Addr().String() + "/api/shutoffs/plan"
-	var mu sync.Mutex
-	var hd []time.Duration
-	var errs int
-	deadline := time.Now().Add(time.Duration(*seconds) * time.Second)
+	var prof *os.File
 	if *cpuprof != "" {
-		f, err := os.Create(*cpuprof)
-		if err != nil {
+		if prof, err = os.Create(*cpuprof); err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		defer prof.Close()
+		if err := pprof.StartCPUProfile(prof); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
 	}
-	var wg sync.WaitGroup
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients}, Timeout: 10 * time.Second}
-	for c := 0; c < *clients; c++ {
-		wg.Add(1)
-		go func(seed uint64) {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(seed, 7))
-			for time.Now().Before(deadline) {
-				p := inService[r.IntN(len(inService))]
-				body := fmt.Sprintf(`{"pipe":%q,"at":0.5}`, net.Topo.PipeID[p])
-				t := time.Now()
-				res, err := client.Post(url, "application/json", strings.NewReader(body))
-				ok := err == nil && res.StatusCode == 200
-				if err == nil {
-					bufio.NewReader(res.Body).WriteTo(bytesDiscard{}) //nolint:errcheck
-					res.Body.Close()
-				}
-				d := time.Since(t)
-				mu.Lock()
-				hd = append(hd, d)
-				if !ok {
-					errs++
-				}
-				mu.Unlock()
-			}
-		}(uint64(c))
+	pipeIDs := make([]string, len(inService))
+	for i, p := range inService {
+		pipeIDs[i] = net.Topo.PipeID[p]
 	}
-	wg.Wait()
-	fmt.Fprintf(w, "plan over HTTP (%d clients, %d s, full answer with contingency and geometry): %d requests, %d errors, median %.1f ms, p99 %.1f ms (target p99 < 25 ms)\n",
-		*clients, *seconds, len(hd), errs, ms(pct(hd, 50)), ms(pct(hd, 99)))
+	load := httpLoad{clients: *clients, duration: time.Duration(*seconds) * time.Second, pipes: pipeIDs}
+	res := load.run(ctx, url)
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
+	fmt.Fprintf(w, "plan over HTTP (%d clients, %d s, full answer with contingency and geometry): %d requests, %d errors, median %.1f ms, p99 %.1f ms, %.0f plans/s (target p99 < 25 ms)\n",
+		*clients, *seconds, len(res.latencies), res.errors, ms(pct(res.latencies, 50)), ms(pct(res.latencies, 99)), res.rate())
+
+	// Where the CPU goes: the same load against a server that answers
+	// every request with one stored plan answer (same size, same
+	// headers) costs what HTTP on loopback and the load generator cost;
+	// the rest of the first run's CPU is planning and encoding.
+	canned, err := cannedAnswer(srv.Handler(), pipeIDs[0])
+	if err != nil {
+		return err
+	}
+	ln2, err := net0()
+	if err != nil {
+		return err
+	}
+	hs2 := &http.Server{Handler: canned}
+	go hs2.Serve(ln2) //nolint:errcheck
+	defer hs2.Close()
+	load.duration = min(load.duration, 3*time.Second)
+	cal := load.run(ctx, "http://"+ln2.Addr().String()+"/api/shutoffs/plan")
+	total, transport := res.cpuPerRequest(), cal.cpuPerRequest()
+	fmt.Fprintf(w, "  CPU per plan over HTTP %.0f µs (%.0f %% of %d CPUs busy): HTTP on loopback and load generator %.0f µs (%.0f %%; measured against a stored answer), planning, encoding and middleware %.0f µs (%.0f %%)\n",
+		us(total), 100*res.busy(), runtime.NumCPU(), us(transport), 100*float64(transport)/float64(total), us(total-transport), 100*float64(total-transport)/float64(total))
 	return nil
 }
 
@@ -254,6 +249,8 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func us(d time.Duration) float64 { return float64(d) / 1e3 }
 
 func net0() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
 
