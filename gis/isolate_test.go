@@ -258,6 +258,32 @@ func TestHeldClosedValves(t *testing.T) {
 	eq(t, "already closed (held)", r.ValvesAlreadyClosed, "v1")
 }
 
+// WithClosed remembers states per set of valves: the same set (in any
+// order, with repeats) gives the same state, another set another one, and
+// more sets than it remembers still give right answers.
+func TestWithClosedRemembersSets(t *testing.T) {
+	n := build(t, lineNet())
+	v1, _ := n.ValveIndex("v1")
+	v2, _ := n.ValveIndex("v2")
+	c, _ := n.PipeIndex("c")
+	a := n.WithClosed([]int32{v1, v2})
+	if b := n.WithClosed([]int32{v2, v1, v2}); a != b {
+		t.Error("the same set of valves gave two states")
+	}
+	only1 := n.WithClosed([]int32{v1})
+	if only1 == a || only1 == n.Normal() {
+		t.Fatal("another set of valves gave a remembered state")
+	}
+	for i := 0; i < 3*maxClosedStates; i++ {
+		n.WithClosed([]int32{v2})
+		n.WithClosed([]int32{v1, v2})
+	}
+	// Held v1 as in TestHeldClosedValves, after the memo was refilled.
+	r := n.Render(n.WithClosed([]int32{v1}).Isolate(Leak{Pipe: c, S: 90}))
+	eq(t, "to close", r.ValvesToClose)
+	eq(t, "dry side", r.ValvesDrySide, "v2")
+}
+
 func TestNaturalOrder(t *testing.T) {
 	ids := []string{"b", "10", "9", "a", "010", "V2"}
 	SortIDs(ids)

@@ -64,6 +64,13 @@ type Network struct {
 	segIDs []atomic.Pointer[segmentIDs]
 
 	scratch sync.Pool
+	// closed memoizes WithClosed by the set of valves: the valves repair
+	// jobs hold closed change rarely, and each plan asks for them, while
+	// building a State walks every segment.
+	closed struct {
+		sync.Mutex
+		states map[string]*State
+	}
 }
 
 // naturalLess orders ids the way series valves are ordered: all-digit ids
@@ -433,17 +440,43 @@ type State struct {
 // Normal is the state with no valve held closed.
 func (n *Network) Normal() *State { return n.normal }
 
-// WithClosed returns the state with the given valves (indices) held closed.
+// WithClosed returns the state with the given valves (indices) held
+// closed. States are remembered per set of valves (the last few sets), so
+// asking again for the same set is cheap; the result is shared and, like
+// every State, safe for concurrent use.
 func (n *Network) WithClosed(valves []int32) *State {
 	if len(valves) == 0 {
 		return n.normal
 	}
+	set := slices.Clone(valves)
+	slices.Sort(set)
+	set = slices.Compact(set)
+	key := make([]byte, 0, 4*len(set))
+	for _, v := range set {
+		key = append(key, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+	}
+	n.closed.Lock()
+	st := n.closed.states[string(key)]
+	n.closed.Unlock()
+	if st != nil {
+		return st
+	}
 	closed := make([]bool, len(n.Topo.ValveID))
-	for _, v := range valves {
+	for _, v := range set {
 		closed[v] = true
 	}
-	return n.newState(closed)
+	st = n.newState(closed)
+	n.closed.Lock()
+	if len(n.closed.states) >= maxClosedStates || n.closed.states == nil {
+		n.closed.states = make(map[string]*State, maxClosedStates)
+	}
+	n.closed.states[string(key)] = st
+	n.closed.Unlock()
+	return st
 }
+
+// maxClosedStates bounds the sets of closed valves WithClosed remembers.
+const maxClosedStates = 8
 
 // passes reports whether valve v lets water through in state closed.
 func (n *Network) passes(v int32, closed []bool) bool {
