@@ -32,6 +32,7 @@ type site struct {
 	tiles  *tiles.Service
 	loc    *time.Location
 	patrol *patrol.Service
+	jobs   *repair.Jobs
 	users  *auth.Service // nil: no sign-in
 }
 
@@ -92,7 +93,7 @@ func serveWith(t testing.TB, ds *gis.Dataset, o tilestest.GridOptions, so siteOp
 	cfg := web.Config{
 		Store: st, Live: live, Tiles: ts, Planner: planner, Jobs: jobs, Patrol: ptl, TZ: loc,
 	}
-	s := &site{st: st, ds: ds, opts: o, tiles: ts, loc: loc, patrol: ptl}
+	s := &site{st: st, ds: ds, opts: o, tiles: ts, loc: loc, patrol: ptl, jobs: jobs}
 	if so.signIn {
 		s.users = auth.New(pool, auth.Options{Hash: auth.HashParams{MemoryKiB: 8 << 10, Time: 1, Threads: 1}})
 		cfg.Auth = s.users

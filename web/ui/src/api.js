@@ -156,6 +156,72 @@ export function can(what) {
     upload_survey: ['admin', 'gis'],
     approve_survey: ['admin', 'gis'],
     customers: ['admin', 'dispatcher'],
+    record_milestone: ['admin', 'dispatcher', 'crew'],
+    fail_valve: ['admin', 'dispatcher', 'crew'],
   };
   return (rules[what] || []).includes(role);
+}
+
+// canRecord says whether the user may record milestone m (web/auth_rules.go
+// crewMayRecord: the approval and the closing are the dispatch centre's).
+export function canRecord(m) {
+  if (!can('record_milestone')) return false;
+  return session.user?.role !== 'crew' || (m !== 'approved' && m !== 'closed');
+}
+
+// --- times in the utility's zone ---------------------------------------------
+//
+// Times are entered as the utility's wall clock (api/config time_zone, e.g.
+// Asia/Shanghai), whatever the browser's zone, and sent as RFC 3339 with
+// that zone's offset.
+
+// wallParts returns the wall clock of instant ms in zone tz as numbers.
+function wallParts(ms, tz) {
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz || undefined, hourCycle: 'h23',
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+  const o = {};
+  for (const p of f.formatToParts(new Date(ms))) if (p.type !== 'literal') o[p.type] = Number(p.value);
+  return o;
+}
+
+// zoneOffset is the offset of zone tz at instant ms, in minutes east of UTC.
+export function zoneOffset(ms, tz) {
+  const p = wallParts(ms, tz);
+  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute, p.second);
+  return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60000);
+}
+
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+
+// zoneInput formats instant ms for a datetime-local input in zone tz
+// (YYYY-MM-DDTHH:mm).
+export function zoneInput(ms, tz) {
+  const p = wallParts(ms, tz);
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour % 24)}:${pad(p.minute)}`;
+}
+
+// fromZoneInput reads a datetime-local value (YYYY-MM-DDTHH:mm[:ss]) as a
+// wall clock in zone tz and returns it in RFC 3339 with the zone's offset
+// (2026-03-01T08:30:00+08:00), or '' when it is not a time.
+export function fromZoneInput(value, tz) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value || '');
+  if (!m) return '';
+  const [y, mo, d, hh, mi, ss] = m.slice(1).map((v) => Number(v || 0));
+  const wall = Date.UTC(y, mo - 1, d, hh, mi, ss);
+  // The offset at the instant, found from a guess (two steps settle it
+  // across a daylight-saving change).
+  let off = zoneOffset(wall, tz);
+  off = zoneOffset(wall - off * 60000, tz);
+  const sign = off < 0 ? '-' : '+';
+  const a = Math.abs(off);
+  return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(hh)}:${pad(mi)}:${pad(ss)}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+// zoneLabel names zone tz with its offset at ms ("Asia/Shanghai UTC+08:00").
+export function zoneLabel(ms, tz) {
+  const off = zoneOffset(ms, tz);
+  const a = Math.abs(off);
+  return `${tz || 'UTC'} UTC${off < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }

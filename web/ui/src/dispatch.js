@@ -3,10 +3,10 @@
 // open repair sites — each with its next milestone and a countdown, late
 // ones red — drawn on the map from the repair_sites tile layer, with the
 // valves the jobs hold closed.
-import { api, serverNow, userName } from './api.js';
+import { api, can, canRecord, fromZoneInput, serverNow, userName, zoneInput, zoneLabel } from './api.js';
 import { h, modal, field, fill } from './dom.js';
 import { t, pick, duration, clock, lang } from './i18n.js';
-import { showError, toast } from './notify.js';
+import { hideError, showError, toast } from './notify.js';
 import { plan } from './plan.js';
 
 const REFRESH_MS = 30000;
@@ -183,6 +183,14 @@ async function showJob(id) {
     return;
   }
   if (board.detail !== id) return;
+  // What was typed in the form survives a redraw of the same job.
+  const kept = el.dataset.jobId === String(id) ? {
+    time: document.getElementById('milestone-time')?.value || '',
+    note: document.getElementById('milestone-note')?.value || '',
+    by: document.getElementById('milestone-by')?.value,
+  } : {};
+  el.dataset.jobId = String(id);
+  app.w.job = { id: jb.id, status: jb.status, next: jb.next?.milestone || '', timeline: (jb.timeline || []).map((x) => [x.milestone, x.state]) };
   if (jb.leak?.lon != null) app.map.easeTo({ center: [jb.leak.lon, jb.leak.lat], zoom: Math.max(app.map.getZoom(), 16), duration: 400 });
   const late = isLate(jb);
   fill(el, 
@@ -191,16 +199,160 @@ async function showJob(id) {
       h('h2', {}, t('job_detail', { id: jb.id })), kindBadge(jb.kind)),
     h('p', {}, jb.order?.address || ''),
     jb.order?.content ? h('p', { class: 'muted' }, jb.order.content) : null,
-    jb.next?.due ? h('p', { class: 'job-next' }, t('board_next', { m: pick(jb.next.label_zh, jb.next.label) }), ' · ', countdown(jb.next.due, late)) : null,
+    jb.next?.due ? h('p', { class: 'job-next', id: 'job-next', dataset: { milestone: jb.next.milestone, state: jb.next.state } },
+      t('board_next', { m: pick(jb.next.label_zh, jb.next.label) }), ' · ', countdown(jb.next.due, late)) : null,
     h('h3', {}, t('timeline')),
     h('ol', { class: 'timeline', id: 'job-timeline' }, (jb.timeline || []).map((s) => h('li', { dataset: { milestone: s.milestone, state: s.state }, class: `tl tl-${s.state}` },
       h('span', { class: 'tl-label' }, pick(s.label_zh, s.label)),
       h('span', { class: 'tl-state' }, t(`state_${s.state}`)),
       s.done ? h('small', {}, t('tl_done', { t: clock(s.done) })) : s.due ? h('small', {}, t('tl_due', { t: clock(s.due) })) : null,
-      s.late_by ? h('small', { class: 'late' }, t('late_by', { t: duration((s.late_by_s || 0) * 1000) })) : null))));
+      s.late_by ? h('small', { class: 'late' }, t('late_by', { t: duration((s.late_by_s || 0) * 1000) })) : null))),
+    failuresList(jb),
+    recordForm(jb, kept));
   el.hidden = false;
   document.getElementById('board-list').hidden = true;
   renderBoard();
+}
+
+// --- recording milestones and failed valves ---------------------------------------
+
+const RECORDED = new Set(['done', 'late', 'not_applicable']);
+
+// recordable lists the milestones of a job that may be recorded now: not
+// recorded yet, every milestone they require recorded (closing: every
+// other milestone), and the user's role allowing it (repair.checkOrder and
+// web/auth_rules.go decide anyway).
+export function recordable(jb) {
+  if (jb.status !== 'open') return [];
+  const tl = jb.timeline || [];
+  const done = new Set(tl.filter((s) => RECORDED.has(s.state)).map((s) => s.milestone));
+  return tl.filter((s) => !done.has(s.milestone)
+    && (s.milestone === 'closed' ? tl.every((o) => o === s || done.has(o.milestone)) : (s.requires || []).every((r) => done.has(r)))
+    && canRecord(s.milestone));
+}
+
+// failable lists the job's valves that may be reported failed now: after
+// the approval, before the reopening (repair.FailValve).
+function failable(jb) {
+  if (jb.status !== 'open' || !can('fail_valve')) return [];
+  const st = Object.fromEntries((jb.timeline || []).map((s) => [s.milestone, s.state]));
+  if (!RECORDED.has(st.approved) || RECORDED.has(st.valves_reopened)) return [];
+  const failed = new Set(jb.failed_valves || []);
+  return (jb.valves || []).filter((v) => !failed.has(v));
+}
+
+function failuresList(jb) {
+  const fs = jb.valve_failures || [];
+  if (!fs.length) return null;
+  return h('ul', { id: 'valve-failures', class: 'muted small' }, fs.map((f) => h('li', { dataset: { valve: f.valve } },
+    t('vf_extra', { v: f.valve, x: (f.extra_valves || []).join(t('list_sep')) || '—', n: f.extra_households ?? 0 }))));
+}
+
+// recordForm is the job detail's form: the time (the utility's wall clock;
+// blank = now), a note, who (on a server without sign-in), a button per
+// milestone recordable now (the next one first), and "valve failed".
+function recordForm(jb, kept = {}) {
+  const ms = recordable(jb);
+  const valves = failable(jb);
+  if (!ms.length && !valves.length) {
+    return jb.status === 'open' && can('record_milestone') ? h('p', { class: 'muted small', id: 'milestone-none' }, t('ms_none')) : null;
+  }
+  const tz = app.config.time_zone || '';
+  const time = h('input', { id: 'milestone-time', type: 'datetime-local', value: kept.time || '' });
+  const note = h('input', { id: 'milestone-note', maxlength: 500, value: kept.note || '' });
+  const by = userName() ? null : h('input', { id: 'milestone-by', maxlength: 100, value: kept.by ?? remembered() });
+  const hint = h('small', { class: 'muted' }, t('ms_time_hint'), ' · ',
+    h('button', { type: 'button', class: 'text-button', id: 'milestone-now', onclick: () => { time.value = zoneInput(serverNow(), tz); } }, t('ms_now')));
+  const box = h('section', { id: 'milestone-form', class: 'record-form', dataset: { state: 'ready' } });
+  const next = jb.next?.milestone;
+  ms.sort((a, b) => (b.milestone === next) - (a.milestone === next));
+  const buttons = ms.map((s, i) => h('button', {
+    type: 'button', id: 'milestone-record', class: `button${i === 0 ? '' : ' secondary'} milestone-record`,
+    dataset: { milestone: s.milestone },
+    onclick: () => send(box, jb.id, `api/repair/jobs/${jb.id}/milestones`, { milestone: s.milestone }, pick(s.label_zh, s.label)),
+  }, t('ms_record_btn', { m: pick(s.label_zh, s.label) })));
+  const common = () => {
+    const b = {};
+    if (time.value) {
+      b.at = fromZoneInput(time.value, tz);
+      if (!b.at) throw Object.assign(new Error(t('ms_bad_time')), { code: 'milestone.time' });
+    }
+    if (note.value.trim()) b.note = note.value.trim();
+    b.by = userName() || by?.value.trim() || '';
+    return b;
+  };
+  box.common = common;
+  let fail = null;
+  if (valves.length) {
+    const sel = h('select', { id: 'valve-fail-select' }, valves.map((v) => h('option', { value: v }, v)));
+    fail = h('div', { class: 'valve-fail' }, h('h3', {}, t('vf_title')),
+      field(t('vf_valve'), sel),
+      h('button', {
+        type: 'button', id: 'valve-fail-record', class: 'button danger',
+        onclick: () => send(box, jb.id, `api/repair/jobs/${jb.id}/failed-valves`, { valve: sel.value }, sel.value),
+      }, t('vf_record')));
+  }
+  return fill(box,
+    h('h3', {}, t('ms_record_title')),
+    field(t('ms_time', { zone: zoneLabel(serverNow(), tz) }), time, hint),
+    by ? field(t('ms_by'), by) : null,
+    field(t('ms_note'), note),
+    ms.length ? h('div', { class: 'record-buttons' }, buttons) : null,
+    fail);
+}
+
+// send posts a milestone or a failed valve with the form's time, note and
+// who, then redraws the job, the board and the map; errors go to the
+// banner.
+async function send(box, id, path, body, label) {
+  if (box.dataset.state === 'saving') return;
+  let req;
+  try {
+    req = { ...body, ...box.common() };
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  box.dataset.state = 'saving';
+  for (const b of box.querySelectorAll('button')) b.disabled = true;
+  try {
+    const res = await api(path, { json: req });
+    hideError();
+    if (req.by && !userName()) {
+      try {
+        localStorage.setItem(BY_KEY, req.by);
+      } catch {
+        // not remembered
+      }
+    }
+    if (body.milestone) {
+      const jb = res?.job;
+      const step = (jb?.timeline || []).find((s) => s.milestone === body.milestone);
+      app.w.lastMilestone = { job: id, milestone: body.milestone, at: req.at || '', done: step?.done || '' };
+      const v = res?.valves;
+      const sep = t('list_sep');
+      toast([t('ms_recorded', { m: label }),
+        v?.close?.length ? t('ms_close_valves', { v: v.close.join(sep) }) : null,
+        v?.open?.length ? t('ms_open_valves', { v: v.open.join(sep) }) : null,
+        v?.keep_closed?.length ? t('ms_keep_closed', { v: v.keep_closed.map((k) => k.valve).join(sep) }) : null].filter(Boolean).join(' · '));
+    } else {
+      const f = (res?.valve_failures || []).find((x) => x.valve === body.valve);
+      app.w.lastFailure = { job: id, valve: body.valve, extra: f?.extra_valves || [] };
+      toast(t('vf_recorded', { v: body.valve, n: f?.extra_valves?.length ?? 0 }));
+    }
+    // The time and note were this record's: the next starts blank.
+    for (const f of ['milestone-time', 'milestone-note']) {
+      const el = document.getElementById(f);
+      if (el) el.value = '';
+    }
+    app.refreshVolatile();
+    await loadBoard();
+    await showJob(id);
+  } catch (e) {
+    box.dataset.state = 'error';
+    for (const b of box.querySelectorAll('button')) b.disabled = false;
+    showError(e);
+  }
 }
 
 function closeJob() {
