@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/waterline-gis/waterline/gis"
 )
@@ -208,6 +209,13 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 		sql   string
 		scan  func(rows pgx.Rows) error
 	}
+	// The many-valued text columns are read as borrowed bytes into one
+	// buffer each and become strings sharing that buffer (categories are
+	// interned): a million-pipe network's ids make a handful of heap
+	// objects, not millions the garbage collector must mark on every
+	// cycle while plans are served.
+	var pipeIDs, valveIDs, connIDs, custIDs, custNames textColumn
+	categories := interner{}
 	stmts := []stmt{
 		{0, `SELECT ST_X(geom), ST_Y(geom) FROM nodes ORDER BY id`, func(r pgx.Rows) error {
 			var x, y float64
@@ -216,7 +224,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			return err
 		}},
 		{0, `SELECT id, dn, status = 'in_service', coalesce(from_node, -1), coalesce(to_node, -1), length_m, ST_AsBinary(geom) FROM pipes ORDER BY seq`, func(r pgx.Rows) error {
-			var id string
+			var id pgtype.DriverBytes
 			var dn, from, to int32
 			var ins bool
 			var l float64
@@ -224,7 +232,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			if err := r.Scan(&id, &dn, &ins, &from, &to, &l, &g); err != nil {
 				return err
 			}
-			t.PipeID = append(t.PipeID, id)
+			pipeIDs.add(id)
 			t.PipeDN = append(t.PipeDN, dn)
 			t.PipeInService = append(t.PipeInService, ins)
 			t.PipeFrom = append(t.PipeFrom, from)
@@ -245,12 +253,12 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			return err
 		}},
 		{2, `SELECT id, coalesce(at_pipe, -1), s, dn, normally_open, operable FROM valves ORDER BY seq`, func(r pgx.Rows) error {
-			var id string
+			var id pgtype.DriverBytes
 			var p, dn int32
 			var sv float64
 			var open, op bool
 			err := r.Scan(&id, &p, &sv, &dn, &open, &op)
-			t.ValveID = append(t.ValveID, id)
+			valveIDs.add(id)
 			t.ValvePipe = append(t.ValvePipe, p)
 			t.ValveS = append(t.ValveS, sv)
 			t.ValveDN = append(t.ValveDN, dn)
@@ -279,31 +287,31 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			return err
 		}},
 		{2, `SELECT id, coalesce(at_pipe, -1), s FROM connections ORDER BY seq`, func(r pgx.Rows) error {
-			var id string
+			var id pgtype.DriverBytes
 			var p int32
 			var sv float64
 			err := r.Scan(&id, &p, &sv)
-			t.ConnID = append(t.ConnID, id)
+			connIDs.add(id)
 			t.ConnPipe = append(t.ConnPipe, p)
 			t.ConnS = append(t.ConnS, sv)
 			return err
 		}},
 		{1, `SELECT id, coalesce(at_conn, -1), coalesce(at_pipe, -1), s, pipe_level, households, critical, category,
 			CASE WHEN critical THEN name ELSE '' END FROM customers ORDER BY seq`, func(r pgx.Rows) error {
-			var id, cat, name string
+			var id, cat, name pgtype.DriverBytes
 			var conn, p, hh int32
 			var sv float64
 			var pl, crit bool
 			err := r.Scan(&id, &conn, &p, &sv, &pl, &hh, &crit, &cat, &name)
-			t.CustID = append(t.CustID, id)
+			custIDs.add(id)
+			custNames.add(name)
 			t.CustConn = append(t.CustConn, conn)
 			t.CustPipe = append(t.CustPipe, p)
 			t.CustS = append(t.CustS, sv)
 			t.CustPipeLevel = append(t.CustPipeLevel, pl)
 			t.CustHouseholds = append(t.CustHouseholds, hh)
 			t.CustCritical = append(t.CustCritical, crit)
-			t.CustCategory = append(t.CustCategory, cat)
-			t.CustName = append(t.CustName, name)
+			t.CustCategory = append(t.CustCategory, categories.intern(cat))
 			return err
 		}},
 	}
@@ -361,5 +369,44 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: load: %w", err)
 	}
+	t.PipeID, t.ValveID, t.ConnID = pipeIDs.strings(), valveIDs.strings(), connIDs.strings()
+	t.CustID, t.CustName = custIDs.strings(), custNames.strings()
 	return t, version, nil
+}
+
+// textColumn collects the values of a text column in one buffer.
+type textColumn struct {
+	buf []byte
+	end []int // end of each value in buf
+}
+
+// add appends a value (copied: b may be the driver's memory).
+func (c *textColumn) add(b []byte) {
+	c.buf = append(c.buf, b...)
+	c.end = append(c.end, len(c.buf))
+}
+
+// strings returns the values, all slices of one string.
+func (c *textColumn) strings() []string {
+	all := string(c.buf)
+	out := make([]string, len(c.end))
+	start := 0
+	for i, e := range c.end {
+		out[i] = all[start:e]
+		start = e
+	}
+	return out
+}
+
+// interner returns one string per distinct value, for columns of few
+// values.
+type interner map[string]string
+
+func (m interner) intern(b []byte) string {
+	if s, ok := m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	m[s] = s
+	return s
 }
