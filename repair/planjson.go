@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/waterline-gis/waterline/gis/jsonw"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/waterline-gis/waterline/gis/store"
 )
@@ -24,7 +24,7 @@ func (r *PlanResponse) AppendJSON(dst []byte) ([]byte, error) {
 	b = append(b, `{"network_version":`...)
 	b = strconv.AppendInt(b, r.NetworkVersion, 10)
 	b = append(b, `,"leak":{"pipe":`...)
-	b = appendJSONString(b, r.Leak.Pipe)
+	b = jsonw.AppendString(b, r.Leak.Pipe)
 	b = append(b, `,"at":`...)
 	b = e.float(b, r.Leak.At)
 	b = append(b, `,"s_m":`...)
@@ -68,7 +68,7 @@ func (r *PlanResponse) AppendJSON(dst []byte) ([]byte, error) {
 	b = append(b, `,"unintended_length_m":`...)
 	b = e.float(b, r.UnintendedLengthM)
 	b = append(b, `,"closing_rule":`...)
-	b = appendJSONString(b, r.ClosingRule)
+	b = jsonw.AppendString(b, r.ClosingRule)
 	b = append(b, `,"closing_order":`...)
 	if r.ClosingOrder == nil {
 		b = append(b, "null"...)
@@ -112,7 +112,7 @@ func (e *jsonAppender) float(b []byte, f float64) []byte {
 		}
 		return append(b, "null"...)
 	}
-	return appendJSONFloat(b, f)
+	return jsonw.AppendFloat(b, f)
 }
 
 // strs writes a string slice; nil is null, as for encoding/json.
@@ -125,7 +125,7 @@ func (e *jsonAppender) strs(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = jsonw.AppendString(b, s)
 	}
 	b = append(b, ']')
 	return b
@@ -135,7 +135,7 @@ func (e *jsonAppender) step(b []byte, s *ValveStep) []byte {
 	b = append(b, `{"order":`...)
 	b = strconv.AppendInt(b, int64(s.Order), 10)
 	b = append(b, `,"id":`...)
-	b = appendJSONString(b, s.ID)
+	b = jsonw.AppendString(b, s.ID)
 	b = append(b, `,"dn":`...)
 	b = strconv.AppendInt(b, int64(s.DN), 10)
 	b = append(b, `,"x":`...)
@@ -181,15 +181,15 @@ func (e *jsonAppender) customers(b []byte, cs []store.CustomerInfo) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendJSONString(b, c.ID)
+		b = jsonw.AppendString(b, c.ID)
 		b = append(b, `,"name":`...)
-		b = appendJSONString(b, c.Name)
+		b = jsonw.AppendString(b, c.Name)
 		b = append(b, `,"address":`...)
-		b = appendJSONString(b, c.Address)
+		b = jsonw.AppendString(b, c.Address)
 		b = append(b, `,"phone":`...)
-		b = appendJSONString(b, c.Phone)
+		b = jsonw.AppendString(b, c.Phone)
 		b = append(b, `,"category":`...)
-		b = appendJSONString(b, c.Category)
+		b = jsonw.AppendString(b, c.Category)
 		b = append(b, `,"critical":`...)
 		b = strconv.AppendBool(b, c.Critical)
 		b = append(b, `,"households":`...)
@@ -202,7 +202,7 @@ func (e *jsonAppender) customers(b []byte, cs []store.CustomerInfo) []byte {
 
 func (e *jsonAppender) collection(b []byte, fc FeatureCollection) []byte {
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, fc.Type)
+	b = jsonw.AppendString(b, fc.Type)
 	b = append(b, `,"features":`...)
 	switch fs := fc.Features.(type) {
 	case []lineFeature:
@@ -240,9 +240,9 @@ func (e *jsonAppender) collection(b []byte, fc FeatureCollection) []byte {
 
 func (e *jsonAppender) lineFeature(b []byte, f *lineFeature) []byte {
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, f.Type)
+	b = jsonw.AppendString(b, f.Type)
 	b = append(b, `,"geometry":{"type":`...)
-	b = appendJSONString(b, f.Geometry.Type)
+	b = jsonw.AppendString(b, f.Geometry.Type)
 	b = append(b, `,"coordinates":`...)
 	if f.Geometry.Coordinates == nil {
 		b = append(b, "null"...)
@@ -257,9 +257,9 @@ func (e *jsonAppender) lineFeature(b []byte, f *lineFeature) []byte {
 		b = append(b, ']')
 	}
 	b = append(b, `},"properties":{"part":`...)
-	b = appendJSONString(b, f.Properties.Part)
+	b = jsonw.AppendString(b, f.Properties.Part)
 	b = append(b, `,"pipe":`...)
-	b = appendJSONString(b, f.Properties.Pipe)
+	b = jsonw.AppendString(b, f.Properties.Pipe)
 	b = append(b, `,"from_m":`...)
 	b = e.float(b, f.Properties.From)
 	b = append(b, `,"to_m":`...)
@@ -270,15 +270,15 @@ func (e *jsonAppender) lineFeature(b []byte, f *lineFeature) []byte {
 
 func (e *jsonAppender) pointFeature(b []byte, f *pointFeature) []byte {
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, f.Type)
+	b = jsonw.AppendString(b, f.Type)
 	b = append(b, `,"geometry":{"type":`...)
-	b = appendJSONString(b, f.Geometry.Type)
+	b = jsonw.AppendString(b, f.Geometry.Type)
 	b = append(b, `,"coordinates":`...)
 	b = e.pair(b, f.Geometry.Coordinates)
 	b = append(b, `},"properties":{"id":`...)
-	b = appendJSONString(b, f.Properties.ID)
+	b = jsonw.AppendString(b, f.Properties.ID)
 	b = append(b, `,"role":`...)
-	b = appendJSONString(b, f.Properties.Role)
+	b = jsonw.AppendString(b, f.Properties.Role)
 	b = append(b, `,"dn":`...)
 	b = strconv.AppendInt(b, int64(f.Properties.DN), 10)
 	if f.Properties.Order != 0 {
@@ -312,146 +312,3 @@ func (e *jsonAppender) reflect(b []byte, v any) []byte {
 	}
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
 }
-
-// appendJSONFloat appends f (finite) as encoding/json writes a float64:
-// the shortest decimal that reads back as f, in plain notation unless
-// |f| < 1e-6 or |f| >= 1e21.
-//
-// Numbers with at most seven decimals — rounded coordinates in degrees,
-// lengths in metres — take a short path through integers: when |f| lies
-// in [1e-6, 1e8) and is the double nearest to m/1e7 for an integer m, the
-// decimal m/1e7 is the shortest that reads back as f (any other decimal
-// of as few digits lies on the same 1e-7 grid, far further from f than
-// its rounding interval), so writing m with the decimal point put in and
-// trailing zeros dropped gives strconv's digits.
-func appendJSONFloat(b []byte, f float64) []byte {
-	if abs := math.Abs(f); abs >= 1e-6 && abs < 1e8 {
-		// m: f in units of 1e-7, rounded (how does not matter: the test
-		// below accepts m only if f is the double nearest m/1e7).
-		x := abs * 1e7
-		u := int64(x + 0.5)
-		if float64(u)/1e7 == abs {
-			var d [24]byte
-			i := len(d)
-			ip, fp := u/10_000_000, u%10_000_000
-			if fp != 0 {
-				nd := 7
-				for fp%10 == 0 {
-					fp /= 10
-					nd--
-				}
-				for ; nd > 0; nd-- {
-					i--
-					d[i] = byte('0' + fp%10)
-					fp /= 10
-				}
-				i--
-				d[i] = '.'
-			}
-			for {
-				i--
-				d[i] = byte('0' + ip%10)
-				ip /= 10
-				if ip == 0 {
-					break
-				}
-			}
-			if f < 0 {
-				i--
-				d[i] = '-'
-			}
-			return append(b, d[i:]...)
-		}
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json writes a string
-// without HTML escaping: quotation mark, backslash and control characters
-// escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	// Most strings (ids) need no escaping: find the first byte that may.
-	i := 0
-	for i < len(s) && jsonPlain[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	start := 0
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonPlain[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// jsonPlain says which bytes a JSON string holds as they are: printable
-// ASCII but the quotation mark and the backslash. (Bytes from 0x80 start
-// UTF-8 sequences, which appendJSONString checks.) Read only.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()

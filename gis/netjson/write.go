@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/waterline-gis/waterline/gis/jsonw"
 	"io"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/waterline-gis/waterline/gis"
@@ -44,7 +44,7 @@ func Write(w io.Writer, ds *gis.Dataset) error {
 	b = append(b, `{"type":"FeatureCollection"`...)
 	if ds.Name != "" {
 		b = append(b, `,"name":`...)
-		b = appendString(b, ds.Name)
+		b = jsonw.AppendString(b, ds.Name)
 	}
 	if ds.SRID != 0 {
 		b = append(b, `,"crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::`...)
@@ -53,7 +53,7 @@ func Write(w io.Writer, ds *gis.Dataset) error {
 	}
 	if ds.Proj != "" {
 		b = append(b, `,"proj":`...)
-		b = appendString(b, ds.Proj)
+		b = jsonw.AppendString(b, ds.Proj)
 	}
 	if len(ds.Provenance) > 0 {
 		b = append(b, `,"provenance":{`...)
@@ -61,9 +61,9 @@ func Write(w io.Writer, ds *gis.Dataset) error {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = jsonw.AppendString(b, k)
 			b = append(b, ':')
-			b = appendString(b, ds.Provenance[k])
+			b = jsonw.AppendString(b, ds.Provenance[k])
 		}
 		b = append(b, '}')
 	}
@@ -216,7 +216,7 @@ func (e *enc) begin(kind, id string) {
 	e.buf = append(e.buf, `{"type":"Feature","properties":{"kind":"`...)
 	e.buf = append(e.buf, kind...)
 	e.buf = append(e.buf, `","id":`...)
-	e.buf = appendString(e.buf, id)
+	e.buf = jsonw.AppendString(e.buf, id)
 }
 
 func (e *enc) setErr(format string, args ...any) {
@@ -227,14 +227,14 @@ func (e *enc) setErr(format string, args ...any) {
 
 func (e *enc) key(k string) {
 	e.buf = append(e.buf, ',')
-	e.buf = appendString(e.buf, k)
+	e.buf = jsonw.AppendString(e.buf, k)
 	e.buf = append(e.buf, ':')
 }
 
 func (e *enc) strProp(k, v string) {
 	if v != "" {
 		e.key(k)
-		e.buf = appendString(e.buf, v)
+		e.buf = jsonw.AppendString(e.buf, v)
 	}
 }
 
@@ -268,14 +268,14 @@ func (e *enc) extra(k int, m map[string]any) {
 		e.key(key)
 		switch v := m[key].(type) {
 		case string:
-			e.buf = appendString(e.buf, v)
+			e.buf = jsonw.AppendString(e.buf, v)
 		case float64:
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				e.setErr("property %q is %v, which JSON cannot hold", key, v)
 				e.buf = append(e.buf, "null"...)
 				continue
 			}
-			e.buf = appendFloat(e.buf, v)
+			e.buf = jsonw.AppendFloat(e.buf, v)
 		case bool:
 			e.buf = strconv.AppendBool(e.buf, v)
 		case nil:
@@ -297,7 +297,7 @@ func (e *enc) coord(v float64) {
 		e.setErr("coordinate %v is not finite", v)
 		v = 0
 	}
-	e.buf = appendFloat(e.buf, v)
+	e.buf = jsonw.AppendFloat(e.buf, v)
 }
 
 func (e *enc) position(p orb.Point, z []float64, i int) {
@@ -379,76 +379,4 @@ func (e *enc) areaGeom(mp orb.MultiPolygon) {
 		e.buf = append(e.buf, ']')
 	}
 	e.buf = append(e.buf, "]}"...)
-}
-
-// appendFloat formats like encoding/json: shortest representation that
-// reads back to the same float64.
-func appendFloat(b []byte, f float64) []byte {
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
