@@ -344,26 +344,34 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 		}
 		return nil
 	}
-	errs := make(chan error, 2)
-	for g := 1; g <= 2; g++ {
-		go func(g int) {
-			errs <- func() error {
-				q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-				if err != nil {
-					return err
-				}
-				defer q.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-				if _, err := q.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snap+"'"); err != nil {
-					return err
-				}
-				return run(ctx, q, g)
-			}()
-		}(g)
-	}
-	err = run(ctx, tx, 0)
-	for g := 1; g <= 2; g++ {
-		if e := <-errs; e != nil && err == nil {
-			err = e
+	if s.pool.Config().MaxConns < 2 {
+		// One connection, and tx holds it: the helpers would wait for
+		// it forever, so the groups run in turn on tx.
+		for g := 0; g <= 2 && err == nil; g++ {
+			err = run(ctx, tx, g)
+		}
+	} else {
+		errs := make(chan error, 2)
+		for g := 1; g <= 2; g++ {
+			go func(g int) {
+				errs <- func() error {
+					q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+					if err != nil {
+						return err
+					}
+					defer q.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+					if _, err := q.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snap+"'"); err != nil {
+						return err
+					}
+					return run(ctx, q, g)
+				}()
+			}(g)
+		}
+		err = run(ctx, tx, 0)
+		for g := 1; g <= 2; g++ {
+			if e := <-errs; e != nil && err == nil {
+				err = e
+			}
 		}
 	}
 	if err != nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
 	"github.com/waterline-gis/waterline/gis"
@@ -84,6 +86,45 @@ func TestImportLoadPlan(t *testing.T) {
 	}
 	if len(ds.Pipes) != 3 || ds.Pipes[1].Z[1] != 11 || ds.Customers[0].Name != "医院" || ds.Pipes[2].Status != gis.StatusAbandoned {
 		t.Errorf("export: %+v", ds.Pipes)
+	}
+}
+
+// TestLoadTopologyOneConnection loads through a pool of one connection
+// (the parallel read needs three) and must get the same topology as
+// through the full pool, ids and names included, instead of waiting
+// forever.
+func TestLoadTopologyOneConnection(t *testing.T) {
+	ctx := context.Background()
+	pool, url := testdb.New(t, 4548)
+	st := store.New(pool, 4548, gis.DefaultGradeRules(), nil)
+	if _, err := st.Import(ctx, tiny(), store.ImportOptions{File: "tiny", Format: "test", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := st.LoadTopology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	got, _, err := store.New(one, 4548, gis.DefaultGradeRules(), nil).LoadTopology(tctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("one connection loaded %+v, the full pool %+v", got, want)
+	}
+	if got.CustName[0] != "医院" || got.CustCategory[0] != "hospital" || got.PipeID[1] != "b" || got.ValveID[0] != "v1" {
+		t.Fatalf("ids and names: %q %q %q %q", got.PipeID, got.ValveID, got.CustName, got.CustCategory)
 	}
 }
 
