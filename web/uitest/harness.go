@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -80,6 +81,9 @@ type Options struct {
 	// Init are scripts run in every document before its own (e.g.
 	// FakeGeolocation).
 	Init []string
+	// TimeZone is the browser's zone (an IANA name; default the
+	// machine's).
+	TimeZone string
 }
 
 // FakeGeolocation replaces navigator.geolocation with one the test drives:
@@ -195,6 +199,14 @@ func Open(t testing.TB, url string, o Options) *Page {
 			return err
 		})); err != nil {
 			t.Fatalf("init script: %v", err)
+		}
+	}
+	if o.TimeZone != "" {
+		if err := chromedp.Do(p.Ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: o.TimeZone})
+			return err
+		})); err != nil {
+			t.Fatalf("time zone %s: %v", o.TimeZone, err)
 		}
 	}
 	p.Do("open "+url, chromedp.EmulateViewport(int64(o.Width), int64(o.Height), opts...), chromedp.Navigate(url))

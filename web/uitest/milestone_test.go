@@ -164,12 +164,13 @@ func TestRecordMilestone(t *testing.T) {
 }
 
 // TestRecordMilestoneEnteredTime: a time typed in the form is the
-// utility's wall clock (Asia/Shanghai, UTC+8) whatever the browser's zone:
-// the instant stored is that clock's, sent with its +08:00 offset.
+// utility's wall clock (Asia/Shanghai, UTC+8) whatever the browser's zone
+// (here New York): the instant stored is that clock's, sent with its
+// +08:00 offset, and the timeline shows it as that clock again.
 func TestRecordMilestoneEnteredTime(t *testing.T) {
 	s := newSite(t)
 	id := openJobAPI(t, s, tilestest.HPipe(4, 6), 3*time.Hour)
-	p := Open(t, s.url, Options{})
+	p := Open(t, s.url, Options{TimeZone: "America/New_York"})
 	p.WaitReady()
 	openDetail(p, id)
 	if ms := recordButtons(p); len(ms) == 0 || ms[0] != "dispatched" {
@@ -196,6 +197,11 @@ func TestRecordMilestoneEnteredTime(t *testing.T) {
 	p.Eval(`window.__waterline.lastMilestone`, &sent)
 	if sent.At != want.Format("2006-01-02T15:04:05")+"+08:00" {
 		t.Errorf("sent at %q, want %s+08:00", sent.At, typed)
+	}
+	var shown string
+	p.Eval(`document.querySelector('#job-timeline li[data-milestone="dispatched"]').textContent`, &shown)
+	if !strings.Contains(shown, want.Format("15:04")) {
+		t.Errorf("the timeline shows %q, want the Shanghai clock %s", shown, want.Format("15:04"))
 	}
 	jb := getJob(t, s, id)
 	state, done, _, _ := jb.step(t, "dispatched")

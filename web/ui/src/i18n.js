@@ -366,15 +366,31 @@ export function duration(ms) {
   return t('dur_ms', { m, s: String(s % 60).padStart(2, '0') });
 }
 
-// clock formats a time of day (and the date when it is not today) in the
-// browser's zone.
+// zone is the utility's time zone (api/config time_zone) in which clock
+// shows times; undefined until setZone: the browser's zone.
+let zone;
+
+// setZone sets the zone clock shows times in (an IANA name; unknown or
+// empty: the browser's zone).
+export function setZone(tz) {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz || undefined });
+    zone = tz || undefined;
+  } catch {
+    zone = undefined;
+  }
+}
+
+// clock formats a time of day (and the date when it is not today) as the
+// utility's wall clock (setZone), whatever the browser's zone.
 export function clock(when) {
   const d = new Date(when);
   if (Number.isNaN(d.getTime())) return '';
   const loc = current === 'zh' ? 'zh-CN' : 'en-GB';
-  const today = new Date().toDateString() === d.toDateString();
+  const day = (x) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(x);
+  const today = day(new Date()) === day(d);
   const opts = today ? { hour: '2-digit', minute: '2-digit' } : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' };
-  return d.toLocaleString(loc, opts);
+  return d.toLocaleString(loc, { ...opts, timeZone: zone, hourCycle: 'h23' });
 }
 
 // category returns the label of a customer category.

@@ -11,7 +11,7 @@ import { Map as MapLibreMap, NavigationControl, ScaleControl, AttributionControl
 import { api, base, loadSession, logout, screensFor, serverNow, session } from './api.js';
 import { formatCoords, projected } from './crs.js';
 import { h, fill } from './dom.js';
-import { initLang, lang, setLang, t, apply } from './i18n.js';
+import { initLang, lang, setLang, setZone, t, apply } from './i18n.js';
 import { showError } from './notify.js';
 import { initPlan, state, showPanel, closePlan, clickPipe } from './plan.js';
 import { buildStyle, colors, pipeColor, arrowImage, PIPE_LAYERS, SCREEN_LAYERS, volatileTiles } from './style.js';
@@ -352,6 +352,7 @@ async function start() {
   const [config, network] = await Promise.all([configP, networkP]);
   mark('config');
   app.config = config || {};
+  setZone(app.config.time_zone);
   app.network = network;
   renderNetworkInfo();
 
