@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/waterline-gis/waterline/gis"
 	"github.com/waterline-gis/waterline/gis/netjson"
+	"github.com/waterline-gis/waterline/gis/ogr"
 )
 
 // Shapefile, GeoPackage and DXF are read with GDAL's ogr2ogr (Debian's
@@ -76,18 +78,6 @@ func attrString(v any) string {
 		return strconv.FormatBool(x)
 	}
 	return fmt.Sprint(v)
-}
-
-func ogrProgram(opt ReadOptions) (string, error) {
-	p := opt.OGR2OGR
-	if p == "" {
-		p = "ogr2ogr"
-	}
-	path, err := exec.LookPath(p)
-	if err != nil {
-		return "", err
-	}
-	return path, nil
 }
 
 var shapeMember = regexp.MustCompile(`(?i)\.(shp|shx|dbf|prj|cpg|qix|sbn|sbx|qpj)$`)
@@ -174,16 +164,17 @@ type ogrCollection struct {
 }
 
 func readOGR(name, format string, data []byte, opt ReadOptions) (*Delivery, error) {
-	prog, err := ogrProgram(opt)
-	if err != nil {
+	run, err := ogr.New(opt.OGR2OGR, "waterline-ogr-")
+	var nf *ogr.NotFoundError
+	if errors.As(err, &nf) {
 		return nil, fileError(CodeGDALMissing, name, "reading "+format+" needs GDAL's ogr2ogr, which is not installed on the server",
 			"install Debian's gdal-bin (apt-get install gdal-bin), or convert the file to Network GeoJSON")
 	}
-	dir, err := os.MkdirTemp("", "waterline-ogr-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer run.Close()
+	dir := run.Dir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	type src struct{ path, layer string }
@@ -202,7 +193,7 @@ func readOGR(name, format string, data []byte, opt ReadOptions) (*Delivery, erro
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			return nil, err
 		}
-		names, err := ogrLayers(ctx, prog, p)
+		names, err := ogrLayers(ctx, run.Program(), p)
 		if err != nil || len(names) == 0 {
 			return nil, fileError(CodeFileUnreadable, name, fmt.Sprintf("GDAL cannot open the %s file (truncated or corrupt)", format), "export it again from the GIS or CAD program")
 		}
@@ -216,28 +207,19 @@ func readOGR(name, format string, data []byte, opt ReadOptions) (*Delivery, erro
 	fileSRID := 0
 	seen := map[string]bool{}
 	nfeat := 0
-	for li, s := range srcs {
-		out := filepath.Join(dir, fmt.Sprintf("layer%d.geojson", li))
-		args := []string{"-f", "GeoJSON", "-lco", "RFC7946=NO", "-lco", "WRITE_BBOX=NO", out, s.path}
-		if s.layer != "" {
-			args = append(args, s.layer)
-		}
+	for _, s := range srcs {
 		layerName := s.layer
 		if layerName == "" {
 			layerName = strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
 		}
-		var stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, prog, args...)
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			msg := strings.TrimSpace(stderr.String())
-			if len(msg) > 300 {
-				msg = msg[:300]
-			}
-			return nil, fileError(CodeFileUnreadable, name+"["+layerName+"]", "GDAL cannot read the layer: "+msg, "export it again from the GIS or CAD program")
-		}
-		raw, err := os.ReadFile(out)
-		if err != nil {
+		raw, err := convertLayer(ctx, run, s.path, s.layer)
+		var oe *ogr.Error
+		switch {
+		case errors.As(err, &oe) && oe.NoOutput:
+			return nil, oe.Err
+		case errors.As(err, &oe):
+			return nil, fileError(CodeFileUnreadable, name+"["+layerName+"]", "GDAL cannot read the layer: "+oe.Detail(), "export it again from the GIS or CAD program")
+		case err != nil:
 			return nil, err
 		}
 		var fc ogrCollection
@@ -304,6 +286,18 @@ func readOGR(name, format string, data []byte, opt ReadOptions) (*Delivery, erro
 		d.Issues = append(d.Issues, Issue{Severity: SevError, Code: CodeFileEmpty, Where: name, Msg: "no pipe, valve or hydrant could be read from the file", Fix: "check the layer mapping"})
 	}
 	return d, nil
+}
+
+// convertLayer converts layer ("": the only one) of the data source at src
+// to GeoJSON with run and returns it. Errors: *ogr.Error when ogr2ogr
+// fails or writes nothing, else the error of reading its output.
+func convertLayer(ctx context.Context, run *ogr.Runner, src, layer string) ([]byte, error) {
+	f, err := run.ToGeoJSON(ctx, src, ogr.Options{Layer: layer})
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 func visitDataset(ds *gis.Dataset, f func(p *orb.Point)) {

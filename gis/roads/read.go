@@ -9,14 +9,13 @@
 package roads
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -27,6 +26,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/waterline-gis/waterline/gis/netjson"
+	"github.com/waterline-gis/waterline/gis/ogr"
 	"github.com/waterline-gis/waterline/gis/store"
 )
 
@@ -105,51 +105,43 @@ func Read(ctx context.Context, path string, opt Options) (*Result, error) {
 		defer f.Close()
 		return read(f, name, format, "", opt)
 	}
-	prog := opt.OGR2OGR
-	if prog == "" {
-		prog = "ogr2ogr"
-	}
-	prog, err := exec.LookPath(prog)
-	if err != nil {
+	run, err := ogr.New(opt.OGR2OGR, "waterline-roads-")
+	var nf *ogr.NotFoundError
+	if errors.As(err, &nf) {
 		return nil, &Error{File: name, Msg: "reading this format needs GDAL's ogr2ogr, which is not installed (apt-get install gdal-bin), or convert the roads to GeoJSON"}
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, &Error{File: name, Msg: err.Error()}
-	}
-	dir, err := os.MkdirTemp("", "waterline-roads-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer run.Close()
+	if _, err := os.Stat(path); err != nil {
+		return nil, &Error{File: name, Msg: err.Error()}
+	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 10 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
-	out := filepath.Join(dir, "roads.geojson")
-	args := []string{"-f", "GeoJSON", "-lco", "RFC7946=NO", "-lco", "WRITE_BBOX=NO", "-skipfailures", out, path}
+	conv := ogr.Options{SkipFailures: true}
 	layer := ""
 	if format == "osm" {
 		// OSM's lines layer: ways that are not areas. Only roads are wanted.
 		layer = "lines"
-		args = append(args, "lines", "-where", "highway IS NOT NULL")
+		conv.Layer, conv.Where = "lines", "highway IS NOT NULL"
 	}
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 300 {
-			msg = msg[:300]
-		}
+	f, err := run.ToGeoJSON(ctx, path, conv)
+	var oe *ogr.Error
+	switch {
+	case errors.As(err, &oe) && oe.NoOutput:
+		return nil, &Error{File: name, Msg: "GDAL wrote nothing: " + oe.Stderr}
+	case errors.As(err, &oe):
+		msg := oe.Detail()
 		if ctx.Err() != nil {
 			msg = "ogr2ogr took longer than " + opt.Timeout.String()
 		}
 		return nil, &Error{File: name, Msg: "GDAL cannot read the file: " + msg}
-	}
-	f, err := os.Open(out)
-	if err != nil {
-		return nil, &Error{File: name, Msg: "GDAL wrote nothing: " + strings.TrimSpace(stderr.String())}
+	case err != nil:
+		return nil, err
 	}
 	defer f.Close()
 	return read(f, name, format, layer, opt)
