@@ -47,9 +47,9 @@ type Net struct {
 	ePipe      []int32   // the pipe the edge is a stretch of
 	eFrom, eTo []float64 // distances along the pipe, eFrom < eTo (eU is at eFrom)
 	pipeEdge   []int32   // edges of pipe p: pipeEdge[p] .. pipeEdge[p+1]
-	bounds     []float64 // per pipe: minX, minY, maxX, maxY
+	bounds     []float64 // per pipe: minX, minY, maxX, maxY (see box)
 
-	grid grid
+	grid boxGrid // over bounds
 }
 
 // NewNet builds the walkable graph of t. It does not copy t.
@@ -89,15 +89,13 @@ func NewNet(t *gis.Topology) *Net {
 	n.pipeEdge[np] = int32(len(n.eU))
 	n.bounds = make([]float64, 4*np)
 	for p := 0; p < np; p++ {
-		b := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+		b := emptyBox()
 		for k := t.PipeOff[p]; k < t.PipeOff[p+1]; k++ {
-			x, y := t.PipeXY[2*k], t.PipeXY[2*k+1]
-			b[0], b[1] = math.Min(b[0], x), math.Min(b[1], y)
-			b[2], b[3] = math.Max(b[2], x), math.Max(b[3], y)
+			b.add(t.PipeXY[2*k], t.PipeXY[2*k+1])
 		}
 		copy(n.bounds[4*p:], b[:])
 	}
-	n.grid = newGrid(t)
+	n.grid = newBoxGrid(n.bounds)
 	return n
 }
 
@@ -127,110 +125,10 @@ func (n *Net) Midpoint(p int32) orb.Point {
 }
 
 // PipeBound is the bounding box of pipe p.
-func (n *Net) PipeBound(p int32) orb.Bound {
-	b := n.bounds[4*p : 4*p+4]
-	return orb.Bound{Min: orb.Point{b[0], b[1]}, Max: orb.Point{b[2], b[3]}}
-}
+func (n *Net) PipeBound(p int32) orb.Bound { return boundAt(n.bounds, p) }
 
 // PipesIn calls fn for every pipe whose bounding box meets b (each once).
 // fn returns false to stop.
 func (n *Net) PipesIn(b orb.Bound, fn func(p int32) bool) {
-	n.grid.search(n, b, fn)
-}
-
-// grid is a uniform grid over the pipes' extent: each cell lists the pipes
-// whose bounding box meets it.
-type grid struct {
-	x0, y0, size float64
-	nx, ny       int
-	off          []int32
-	pipes        []int32
-}
-
-const gridTarget = 4 // pipes per cell aimed at
-
-func newGrid(t *gis.Topology) grid {
-	np := t.NumPipes()
-	g := grid{}
-	if np == 0 || len(t.PipeXY) == 0 {
-		g.nx, g.ny, g.size = 1, 1, 1
-		g.off = make([]int32, 2)
-		return g
-	}
-	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for i := 0; i+1 < len(t.PipeXY); i += 2 {
-		minX, maxX = math.Min(minX, t.PipeXY[i]), math.Max(maxX, t.PipeXY[i])
-		minY, maxY = math.Min(minY, t.PipeXY[i+1]), math.Max(maxY, t.PipeXY[i+1])
-	}
-	area := math.Max((maxX-minX)*(maxY-minY), 1)
-	g.size = math.Max(math.Sqrt(area*gridTarget/float64(np)), 10)
-	g.x0, g.y0 = minX, minY
-	g.nx = int((maxX-minX)/g.size) + 1
-	g.ny = int((maxY-minY)/g.size) + 1
-	cells := func(p int, fn func(c int)) {
-		bx0, by0, bx1, by1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-		for k := t.PipeOff[p]; k < t.PipeOff[p+1]; k++ {
-			x, y := t.PipeXY[2*k], t.PipeXY[2*k+1]
-			bx0, bx1 = math.Min(bx0, x), math.Max(bx1, x)
-			by0, by1 = math.Min(by0, y), math.Max(by1, y)
-		}
-		if bx0 > bx1 {
-			return
-		}
-		c0, r0 := g.cell(bx0, by0)
-		c1, r1 := g.cell(bx1, by1)
-		for r := r0; r <= r1; r++ {
-			for c := c0; c <= c1; c++ {
-				fn(r*g.nx + c)
-			}
-		}
-	}
-	g.off = make([]int32, g.nx*g.ny+1)
-	for p := 0; p < np; p++ {
-		cells(p, func(c int) { g.off[c+1]++ })
-	}
-	for i := 0; i < g.nx*g.ny; i++ {
-		g.off[i+1] += g.off[i]
-	}
-	g.pipes = make([]int32, g.off[g.nx*g.ny])
-	pos := append([]int32(nil), g.off[:g.nx*g.ny]...)
-	for p := 0; p < np; p++ {
-		cells(p, func(c int) { g.pipes[pos[c]] = int32(p); pos[c]++ })
-	}
-	return g
-}
-
-func (g *grid) cell(x, y float64) (int, int) {
-	c := int((x - g.x0) / g.size)
-	r := int((y - g.y0) / g.size)
-	return min(max(c, 0), g.nx-1), min(max(r, 0), g.ny-1)
-}
-
-// search visits the pipes whose box meets b, each once: a pipe is listed
-// in every cell its box meets and is reported only from the cell holding
-// the lower-left corner of its box's intersection with b.
-func (g *grid) search(n *Net, b orb.Bound, fn func(p int32) bool) {
-	if len(g.pipes) == 0 || b.Max[0] < g.x0 || b.Max[1] < g.y0 ||
-		b.Min[0] > g.x0+float64(g.nx)*g.size || b.Min[1] > g.y0+float64(g.ny)*g.size {
-		return
-	}
-	c0, r0 := g.cell(b.Min[0], b.Min[1])
-	c1, r1 := g.cell(b.Max[0], b.Max[1])
-	for r := r0; r <= r1; r++ {
-		for c := c0; c <= c1; c++ {
-			k := r*g.nx + c
-			for _, p := range g.pipes[g.off[k]:g.off[k+1]] {
-				pb := n.PipeBound(p)
-				if !pb.Intersects(b) {
-					continue
-				}
-				if cc, rr := g.cell(math.Max(pb.Min[0], b.Min[0]), math.Max(pb.Min[1], b.Min[1])); cc != c || rr != r {
-					continue
-				}
-				if !fn(p) {
-					return
-				}
-			}
-		}
-	}
+	n.grid.search(n.bounds, b, fn)
 }

@@ -114,14 +114,67 @@ type roadPiece struct {
 	u        int
 }
 
-func (l *local) vertex(j int32) int {
-	if v, ok := l.vert[j]; ok {
+// vertex is the local vertex of junction j, added on first use.
+func (l *local) vertex(j int32) int { return l.vertexOf(l.vert, j, l.net.Topo.NodeXY) }
+
+// vertexOf is the local vertex of node id of a graph whose node positions
+// xy holds (x, y pairs), m mapping that graph's nodes to local vertices:
+// on first use of id the vertex is added at its position and recorded in m.
+func (l *local) vertexOf(m map[int32]int32, id int32, xy []float64) int {
+	if v, ok := m[id]; ok {
 		return int(v)
 	}
 	v := int32(len(l.xy))
-	l.vert[j] = v
-	l.xy = append(l.xy, l.net.Vertex(j))
+	m[id] = v
+	l.xy = append(l.xy, orb.Point{xy[2*id], xy[2*id+1]})
 	return int(v)
+}
+
+// addEdge appends a local edge from u to v and its ref (see local.ref: a
+// Net edge, -1 off the network, -2-k road piece k), which is also its rpp
+// ID, so that l.g.Edges and l.ref stay parallel.
+func (l *local) addEdge(u, v int, cost float64, required bool, ref int32) {
+	l.g.Edges = append(l.g.Edges, rpp.Edge{U: u, V: v, Cost: cost, Required: required, ID: int(ref)})
+	l.ref = append(l.ref, ref)
+}
+
+// addStretch appends Net edge e (a stretch of a pipe) between the local
+// vertices of its junctions, required when its pipe is due.
+func (l *local) addStretch(e int32, required bool) {
+	n := l.net
+	u, v := l.vertex(n.eU[e]), l.vertex(n.eV[e])
+	l.addEdge(u, v, n.eTo[e]-n.eFrom[e], required, e)
+}
+
+// placeStart makes l.start the vertex already in l.xy nearest to start if
+// it is within 1 m (the first such on ties), else a new vertex at start.
+func (l *local) placeStart(start orb.Point) {
+	best, bestD := -1, math.Inf(1)
+	for v, q := range l.xy {
+		if d := math.Hypot(q[0]-start[0], q[1]-start[1]); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	if best >= 0 && bestD <= 1 {
+		l.start = best
+	} else {
+		l.start = len(l.xy)
+		l.xy = append(l.xy, start)
+	}
+}
+
+// areaBound is the box the local graph is taken from: the due pipes' boxes
+// and the start, widened by margin on every side.
+func (n *Net) areaBound(pipes []int32, start orb.Point, margin float64) orb.Bound {
+	b := orb.Bound{Min: start, Max: start}
+	for _, p := range pipes {
+		b = b.Union(n.PipeBound(p))
+	}
+	b.Min[0] -= margin
+	b.Min[1] -= margin
+	b.Max[0] += margin
+	b.Max[1] += margin
+	return b
 }
 
 // Plan covers the due pipes with opt.Managers closed walks from opt.Start,
@@ -207,36 +260,16 @@ func (n *Net) Plan(ctx context.Context, due []int32, opt Options) (*Plan, error)
 // subgraph collects the walkable pipes whose box meets the due pipes' box
 // (and the start) widened by margin.
 func (n *Net) subgraph(pipes []int32, req map[int32]bool, start orb.Point, margin float64) *local {
-	b := orb.Bound{Min: start, Max: start}
-	for _, p := range pipes {
-		b = b.Union(n.PipeBound(p))
-	}
-	b.Min[0] -= margin
-	b.Min[1] -= margin
-	b.Max[0] += margin
-	b.Max[1] += margin
+	b := n.areaBound(pipes, start, margin)
 	l := &local{net: n, vert: make(map[int32]int32, 2*len(pipes))}
 	n.PipesIn(b, func(p int32) bool {
 		for e := n.pipeEdge[p]; e < n.pipeEdge[p+1]; e++ {
-			u, v := l.vertex(n.eU[e]), l.vertex(n.eV[e])
-			l.g.Edges = append(l.g.Edges, rpp.Edge{U: u, V: v, Cost: n.eTo[e] - n.eFrom[e], Required: req[p], ID: int(e)})
-			l.ref = append(l.ref, e)
+			l.addStretch(e, req[p])
 		}
 		return true
 	})
 	// The start: the junction it is on, or a vertex of its own.
-	best, bestD := -1, math.Inf(1)
-	for v, q := range l.xy {
-		if d := math.Hypot(q[0]-start[0], q[1]-start[1]); d < bestD {
-			best, bestD = v, d
-		}
-	}
-	if best >= 0 && bestD <= 1 {
-		l.start = best
-	} else {
-		l.start = len(l.xy)
-		l.xy = append(l.xy, start)
-	}
+	l.placeStart(start)
 	l.g.N = len(l.xy)
 	return l
 }
@@ -375,8 +408,7 @@ func (l *local) join(factor float64) {
 		sort.Slice(cs, func(a, b int) bool { return cs[a] < cs[b] })
 		for _, c := range cs {
 			k := best[c]
-			l.g.Edges = append(l.g.Edges, rpp.Edge{U: int(k.u), V: int(k.v), Cost: k.d * factor, ID: -1})
-			l.ref = append(l.ref, -1)
+			l.addEdge(int(k.u), int(k.v), k.d*factor, false, -1)
 			l.offNet++
 		}
 	}

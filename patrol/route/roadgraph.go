@@ -1,13 +1,11 @@
 package route
 
 import (
-	"math"
 	"sort"
 
 	"github.com/paulmach/orb"
 
 	"github.com/waterline-gis/waterline/gis"
-	"github.com/waterline-gis/waterline/patrol/rpp"
 )
 
 // nearRoad is a pipe junction's nearest road point (ok false: none within
@@ -29,14 +27,7 @@ type nearRoad struct {
 //     far from the streets is reached along the pipes from the nearest
 //     junction that has a road nearby.
 func (n *Net) subgraphRoads(pipes []int32, req map[int32]bool, start orb.Point, margin float64, roads *Roads, connectM float64) *local {
-	b := orb.Bound{Min: start, Max: start}
-	for _, p := range pipes {
-		b = b.Union(n.PipeBound(p))
-	}
-	b.Min[0] -= margin
-	b.Min[1] -= margin
-	b.Max[0] += margin
-	b.Max[1] += margin
+	b := n.areaBound(pipes, start, margin)
 	l := &local{net: n, vert: make(map[int32]int32, 2*len(pipes)), roads: roads, roadVert: map[int32]int32{}}
 	near := map[int32]nearRoad{}
 	nearOf := func(j int32) nearRoad {
@@ -53,9 +44,7 @@ func (n *Net) subgraphRoads(pipes []int32, req map[int32]bool, start orb.Point, 
 			if !req[p] && nearOf(n.eU[e]).ok && nearOf(n.eV[e]).ok {
 				continue
 			}
-			u, v := l.vertex(n.eU[e]), l.vertex(n.eV[e])
-			l.g.Edges = append(l.g.Edges, rpp.Edge{U: u, V: v, Cost: n.eTo[e] - n.eFrom[e], Required: req[p], ID: int(e)})
-			l.ref = append(l.ref, e)
+			l.addStretch(e, req[p])
 		}
 		return true
 	})
@@ -95,31 +84,11 @@ func (n *Net) subgraphRoads(pipes []int32, req map[int32]bool, start orb.Point, 
 		use(x.e)
 		used[x.e] = append(used[x.e], attach{x.s, l.start, x.d})
 	} else {
-		best, bestD := -1, math.Inf(1)
-		for v, q := range l.xy {
-			if d := math.Hypot(q[0]-start[0], q[1]-start[1]); d < bestD {
-				best, bestD = v, d
-			}
-		}
-		if best >= 0 && bestD <= 1 {
-			l.start = best
-		} else {
-			l.start = len(l.xy)
-			l.xy = append(l.xy, start)
-		}
+		l.placeStart(start)
 	}
-	roadVertex := func(v int32) int {
-		if k, ok := l.roadVert[v]; ok {
-			return int(k)
-		}
-		k := int32(len(l.xy))
-		l.roadVert[v] = k
-		l.xy = append(l.xy, roads.Node(v))
-		return int(k)
-	}
+	roadVertex := func(v int32) int { return l.vertexOf(l.roadVert, v, roads.nodeXY) }
 	addPiece := func(u, v int, cost float64, pc roadPiece) {
-		l.g.Edges = append(l.g.Edges, rpp.Edge{U: u, V: v, Cost: cost, ID: -2 - len(l.pieces)})
-		l.ref = append(l.ref, int32(-2-len(l.pieces)))
+		l.addEdge(u, v, cost, false, int32(-2-len(l.pieces)))
 		l.pieces = append(l.pieces, pc)
 	}
 	for _, e := range order {

@@ -33,8 +33,8 @@ type Roads struct {
 	eOff   []int32     // edge e's polyline is pts[eOff[e]:eOff[e+1]]
 	pts    []orb.Point // from its U node to its V node
 	eLen   []float64
-	bounds []float64 // per edge: minX, minY, maxX, maxY
-	grid   boxGrid
+	bounds []float64 // per edge: minX, minY, maxX, maxY (see box)
+	grid   boxGrid   // over bounds
 }
 
 // SnapM is how close a road's end must come to another road to meet it.
@@ -57,15 +57,10 @@ func (r *Roads) Node(v int32) orb.Point { return orb.Point{r.nodeXY[2*v], r.node
 
 func (r *Roads) line(e int32) orb.LineString { return orb.LineString(r.pts[r.eOff[e]:r.eOff[e+1]]) }
 
-func (r *Roads) bound(e int32) orb.Bound {
-	b := r.bounds[4*e : 4*e+4]
-	return orb.Bound{Min: orb.Point{b[0], b[1]}, Max: orb.Point{b[2], b[3]}}
-}
-
 // EdgesIn calls fn for every road edge whose bounding box meets b (each
 // once). fn returns false to stop.
 func (r *Roads) EdgesIn(b orb.Bound, fn func(e int32) bool) {
-	r.grid.search(r.bound, b, fn)
+	r.grid.search(r.bounds, b, fn)
 }
 
 // Nearest returns the road point nearest to p within maxD: its edge, its
@@ -78,8 +73,8 @@ func (r *Roads) Nearest(p orb.Point, maxD float64) (e int32, s, d float64, ok bo
 	best := math.Inf(1)
 	e = -1
 	b := orb.Bound{Min: orb.Point{p[0] - maxD, p[1] - maxD}, Max: orb.Point{p[0] + maxD, p[1] + maxD}}
-	r.grid.search(r.bound, b, func(k int32) bool {
-		eb := r.bound(k)
+	r.grid.search(r.bounds, b, func(k int32) bool {
+		eb := boundAt(r.bounds, k)
 		dx := math.Max(0, math.Max(eb.Min[0]-p[0], p[0]-eb.Max[0]))
 		dy := math.Max(0, math.Max(eb.Min[1]-p[1], p[1]-eb.Max[1]))
 		if math.Hypot(dx, dy) > math.Min(best, maxD) {
@@ -175,12 +170,14 @@ func NewRoads(lines []RoadLine) *Roads {
 	splits := map[seg][]split{}
 	uf := newUnionFind()
 	if len(segs) > 0 {
-		sb := func(i int32) orb.Bound {
-			a, b := segAB(segs[i])
-			return orb.Bound{Min: orb.Point{math.Min(a[0], b[0]) - SnapM, math.Min(a[1], b[1]) - SnapM},
-				Max: orb.Point{math.Max(a[0], b[0]) + SnapM, math.Max(a[1], b[1]) + SnapM}}
+		// Each segment's box, widened by SnapM.
+		sb := make([]float64, 0, 4*len(segs))
+		for _, s := range segs {
+			a, b := segAB(s)
+			sb = append(sb, math.Min(a[0], b[0])-SnapM, math.Min(a[1], b[1])-SnapM,
+				math.Max(a[0], b[0])+SnapM, math.Max(a[1], b[1])+SnapM)
 		}
-		g := newBoxGrid(len(segs), sb)
+		g := newBoxGrid(sb)
 		cellOf := func(p orb.Point) int { c, r := g.cell(p[0], p[1]); return r*g.nx + c }
 		for c := 0; c < g.nx*g.ny; c++ {
 			list := g.items[g.off[c]:g.off[c+1]]
@@ -302,7 +299,7 @@ func NewRoads(lines []RoadLine) *Roads {
 			}
 		}
 	}
-	r.grid = newBoxGrid(len(r.eU), r.bound)
+	r.grid = newBoxGrid(r.bounds)
 	return r
 }
 
@@ -315,10 +312,9 @@ func (r *Roads) addEdge(u, v int32, line []orb.Point) {
 	r.pts = append(r.pts, line...)
 	r.eOff = append(r.eOff, int32(len(r.pts)))
 	r.eLen = append(r.eLen, gis.LineLength(line))
-	b := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	b := emptyBox()
 	for _, p := range line {
-		b[0], b[1] = math.Min(b[0], p[0]), math.Min(b[1], p[1])
-		b[2], b[3] = math.Max(b[2], p[0]), math.Max(b[3], p[1])
+		b.add(p[0], p[1])
 	}
 	r.bounds = append(r.bounds, b[:]...)
 }
@@ -382,88 +378,3 @@ func (u *unionFind) union(a, b int32) {
 }
 
 func (u *unionFind) has(x int32) bool { _, ok := u.parent[x]; return ok }
-
-// boxGrid is a uniform grid over items' bounding boxes: each cell lists
-// the items whose box meets it.
-type boxGrid struct {
-	x0, y0, size float64
-	nx, ny       int
-	off          []int32
-	items        []int32
-}
-
-func newBoxGrid(n int, bound func(i int32) orb.Bound) boxGrid {
-	g := boxGrid{nx: 1, ny: 1, size: 1}
-	if n == 0 {
-		g.off = make([]int32, 2)
-		return g
-	}
-	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for i := int32(0); int(i) < n; i++ {
-		b := bound(i)
-		minX, minY = math.Min(minX, b.Min[0]), math.Min(minY, b.Min[1])
-		maxX, maxY = math.Max(maxX, b.Max[0]), math.Max(maxY, b.Max[1])
-	}
-	area := math.Max((maxX-minX)*(maxY-minY), 1)
-	g.size = math.Max(math.Sqrt(area*gridTarget/float64(n)), 10)
-	g.x0, g.y0 = minX, minY
-	g.nx = int((maxX-minX)/g.size) + 1
-	g.ny = int((maxY-minY)/g.size) + 1
-	cells := func(i int32, fn func(c int)) {
-		b := bound(i)
-		c0, r0 := g.cell(b.Min[0], b.Min[1])
-		c1, r1 := g.cell(b.Max[0], b.Max[1])
-		for r := r0; r <= r1; r++ {
-			for c := c0; c <= c1; c++ {
-				fn(r*g.nx + c)
-			}
-		}
-	}
-	g.off = make([]int32, g.nx*g.ny+1)
-	for i := int32(0); int(i) < n; i++ {
-		cells(i, func(c int) { g.off[c+1]++ })
-	}
-	for i := 0; i < g.nx*g.ny; i++ {
-		g.off[i+1] += g.off[i]
-	}
-	g.items = make([]int32, g.off[g.nx*g.ny])
-	pos := append([]int32(nil), g.off[:g.nx*g.ny]...)
-	for i := int32(0); int(i) < n; i++ {
-		cells(i, func(c int) { g.items[pos[c]] = i; pos[c]++ })
-	}
-	return g
-}
-
-func (g *boxGrid) cell(x, y float64) (int, int) {
-	c := int((x - g.x0) / g.size)
-	r := int((y - g.y0) / g.size)
-	return min(max(c, 0), g.nx-1), min(max(r, 0), g.ny-1)
-}
-
-// search visits the items whose box meets b, each once (reported from the
-// cell holding the lower-left corner of the box's intersection with b).
-func (g *boxGrid) search(bound func(i int32) orb.Bound, b orb.Bound, fn func(i int32) bool) {
-	if len(g.items) == 0 || b.Max[0] < g.x0 || b.Max[1] < g.y0 ||
-		b.Min[0] > g.x0+float64(g.nx)*g.size || b.Min[1] > g.y0+float64(g.ny)*g.size {
-		return
-	}
-	c0, r0 := g.cell(b.Min[0], b.Min[1])
-	c1, r1 := g.cell(b.Max[0], b.Max[1])
-	for r := r0; r <= r1; r++ {
-		for c := c0; c <= c1; c++ {
-			k := r*g.nx + c
-			for _, i := range g.items[g.off[k]:g.off[k+1]] {
-				ib := bound(i)
-				if !ib.Intersects(b) {
-					continue
-				}
-				if cc, rr := g.cell(math.Max(ib.Min[0], b.Min[0]), math.Max(ib.Min[1], b.Min[1])); cc != c || rr != r {
-					continue
-				}
-				if !fn(i) {
-					return
-				}
-			}
-		}
-	}
-}
