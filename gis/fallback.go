@@ -105,50 +105,7 @@ func (st *State) Fallbacks(l Leak, p Plan) []Fallback {
 		// safe is Isolate's: whether f keeps water once the region is
 		// drained; the components it finds cut off go to dry.
 		dry = dry[:0]
-		safe := func(f int32) bool {
-			if !st.reach[f] {
-				return false
-			}
-			if sc.segStat[f] == gen {
-				return sc.segState[f] == stSafe
-			}
-			bfs = append(bfs[:0], f)
-			sc.segStat[f], sc.segState[f] = gen, stUnknown
-			found := false
-			for h := 0; h < len(bfs) && !found; h++ {
-				u := bfs[h]
-				if clean(u) {
-					found = true
-					break
-				}
-				for j := n.segValveOff[u]; j < n.segValveOff[u+1]; j++ {
-					w := n.segValveTo[j]
-					if sc.segMark[w] == gen || !n.passes(n.segValves[j], st.closed) {
-						continue
-					}
-					if sc.segStat[w] == gen {
-						if sc.segState[w] == stSafe {
-							found = true
-							break
-						}
-						continue
-					}
-					sc.segStat[w], sc.segState[w] = gen, stUnknown
-					bfs = append(bfs, w)
-				}
-			}
-			state := stIsolated
-			if found {
-				state = stSafe
-			}
-			for _, u := range bfs {
-				sc.segState[u] = state
-			}
-			if !found {
-				dry = append(dry, bfs...)
-			}
-			return found
-		}
+		safe := func(f int32) bool { return st.keepsWater(sc, gen, f, clean, &bfs, &dry) }
 		// The boundary of the grown region. The plan's own boundary
 		// valves that stay on the boundary are the plan's: those it
 		// closes are no extra valves (only what they now cut off counts);

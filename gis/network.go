@@ -633,6 +633,60 @@ type Plan struct {
 	FarSide []int32
 }
 
+// keepsWater reports whether segment f, outside the drained region (the
+// segments sc.segMark holds at gen), still has water once the region is
+// drained: whether a walk from f through open valves, staying outside the
+// region, reaches a segment for which clean holds (its path to a source in
+// the BFS forest avoids the region). A component found cut off is appended
+// to *cut. Answers are remembered in sc.segStat/segState for gen, so every
+// segment is walked at most once per generation; bfs is scratch space.
+func (st *State) keepsWater(sc *scratch, gen uint32, f int32, clean func(int32) bool, bfs, cut *[]int32) bool {
+	n := st.net
+	if !st.reach[f] {
+		return false
+	}
+	if sc.segStat[f] == gen {
+		return sc.segState[f] == stSafe
+	}
+	q := append((*bfs)[:0], f)
+	sc.segStat[f], sc.segState[f] = gen, stUnknown
+	found := false
+	for h := 0; h < len(q) && !found; h++ {
+		u := q[h]
+		if clean(u) {
+			found = true
+			break
+		}
+		for j := n.segValveOff[u]; j < n.segValveOff[u+1]; j++ {
+			o := n.segValveTo[j]
+			if sc.segMark[o] == gen || !n.passes(n.segValves[j], st.closed) {
+				continue
+			}
+			if sc.segStat[o] == gen {
+				if sc.segState[o] == stSafe {
+					found = true
+					break
+				}
+				continue
+			}
+			sc.segStat[o], sc.segState[o] = gen, stUnknown
+			q = append(q, o)
+		}
+	}
+	state := stIsolated
+	if found {
+		state = stSafe
+	}
+	for _, u := range q {
+		sc.segState[u] = state
+	}
+	if !found {
+		*cut = append(*cut, q...)
+	}
+	*bfs = q
+	return found
+}
+
 // Isolate plans the shutoff of a leak in this state, exactly as
 // network-geojson.md ("Shutoff semantics") defines it. The leak's pipe must
 // be in service (callers check; an out-of-service pipe yields an empty plan).
@@ -705,53 +759,7 @@ func (st *State) Isolate(l Leak) Plan {
 	var bfs []int32
 	// safe reports whether segment f (outside X) still has water once X is
 	// drained; isolated components it finds are added to p.Unintended.
-	safe := func(f int32) bool {
-		if !st.reach[f] {
-			return false
-		}
-		if sc.segStat[f] == gen {
-			return sc.segState[f] == stSafe
-		}
-		bfs = append(bfs[:0], f)
-		sc.segStat[f], sc.segState[f] = gen, stUnknown
-		found := false
-		for h := 0; h < len(bfs) && !found; h++ {
-			u := bfs[h]
-			if clean(u) {
-				found = true
-				break
-			}
-			for j := n.segValveOff[u]; j < n.segValveOff[u+1]; j++ {
-				if !n.passes(n.segValves[j], st.closed) {
-					continue
-				}
-				o := n.segValveTo[j]
-				if sc.segMark[o] == gen {
-					continue
-				}
-				if sc.segStat[o] == gen {
-					if sc.segState[o] == stSafe {
-						found = true
-						break
-					}
-					continue
-				}
-				sc.segStat[o], sc.segState[o] = gen, stUnknown
-				bfs = append(bfs, o)
-			}
-		}
-		state := stIsolated
-		if found {
-			state = stSafe
-		}
-		for _, u := range bfs {
-			sc.segState[u] = state
-		}
-		if !found {
-			p.Unintended = append(p.Unintended, bfs...)
-		}
-		return found
-	}
+	safe := func(f int32) bool { return st.keepsWater(sc, gen, f, clean, &bfs, &p.Unintended) }
 	for _, s := range X {
 		for j := n.segValveOff[s]; j < n.segValveOff[s+1]; j++ {
 			v, o := n.segValves[j], n.segValveTo[j]
