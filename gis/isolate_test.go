@@ -210,7 +210,7 @@ func TestTopologyRules(t *testing.T) {
 	if strings.Join(codes, ",") != "topology.near_miss,topology.near_miss,topology.dead_end" || !strings.Contains(warns[0].Msg, "0.20 m") {
 		t.Errorf("warnings: %v", warns)
 	}
-	if len(topo.TeePipe) != 1 || topo.PipeID[topo.TeePipe[0]] != "trunk" || topo.TeeS[0] != 100 {
+	if len(topo.TeePipe) != 1 || topo.PipeID.At(int(topo.TeePipe[0])) != "trunk" || topo.TeeS[0] != 100 {
 		t.Fatalf("tees: %v %v", topo.TeePipe, topo.TeeS)
 	}
 	if topo.ValveS[0] != 0 {

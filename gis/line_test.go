@@ -20,7 +20,7 @@ func TestLineViews(t *testing.T) {
 	topo, _ := gis.Resolve(ds, 0)
 	r := rand.New(rand.NewPCG(4, 4))
 	prefix := orb.LineString{{1, 2}}
-	for i := range topo.PipeID {
+	for i := range topo.PipeID.Len() {
 		ls := topo.PipeLine(i)
 		L := topo.PipeLen[i]
 		for range 5 {

@@ -23,8 +23,8 @@ type Network struct {
 	// loader; nil when not available).
 	LonLat *LonLatGrid
 
-	pipeByID  map[string]int32
-	valveByID map[string]int32
+	pipeByID  *StringIndex
+	valveByID *StringIndex
 
 	nVert int32
 	// pieces
@@ -134,15 +134,9 @@ func csr(n int, keys, vals []int32) (off, out []int32) {
 // NewNetwork assembles the graph of t. It does not copy t.
 func NewNetwork(t *Topology) *Network {
 	n := &Network{Topo: t}
-	np := len(t.PipeID)
-	n.pipeByID = make(map[string]int32, np)
-	for i, id := range t.PipeID {
-		n.pipeByID[id] = int32(i)
-	}
-	n.valveByID = make(map[string]int32, len(t.ValveID))
-	for i, id := range t.ValveID {
-		n.valveByID[id] = int32(i)
-	}
+	np := t.PipeID.Len()
+	n.pipeByID = NewStringIndex(t.PipeID)
+	n.valveByID = NewStringIndex(t.ValveID)
 	n.nVert = int32(len(t.NodeXY) / 2)
 	newVert := func() int32 { n.nVert++; return n.nVert - 1 }
 
@@ -167,8 +161,8 @@ func NewNetwork(t *Topology) *Network {
 	}
 	evOff, evList := csr(np, evKeys, evVals)
 
-	n.valveA = make([]int32, len(t.ValveID))
-	n.valveB = make([]int32, len(t.ValveID))
+	n.valveA = make([]int32, t.ValveID.Len())
+	n.valveB = make([]int32, t.ValveID.Len())
 	for i := range n.valveA {
 		n.valveA[i], n.valveB[i] = -1, -1
 	}
@@ -192,7 +186,7 @@ func NewNetwork(t *Topology) *Network {
 				evs = append(evs, event{s: t.TeeS[e], tee: true, ref: t.TeeNode[e]})
 			} else {
 				v := e - nTee
-				evs = append(evs, event{s: t.ValveS[v], ref: v, valID: t.ValveID[v]})
+				evs = append(evs, event{s: t.ValveS[v], ref: v, valID: t.ValveID.At(int(v))})
 			}
 		}
 		sort.Slice(evs, func(a, b int) bool {
@@ -262,10 +256,10 @@ func NewNetwork(t *Topology) *Network {
 	}
 	n.segPieceOff, n.segPieces = csr(int(n.nSeg), n.pieceSeg, pieceIdx)
 
-	n.valveSegA = make([]int32, len(t.ValveID))
-	n.valveSegB = make([]int32, len(t.ValveID))
+	n.valveSegA = make([]int32, t.ValveID.Len())
+	n.valveSegB = make([]int32, t.ValveID.Len())
 	var vk, vv []int32
-	for i := range t.ValveID {
+	for i := range t.ValveID.Len() {
 		n.valveSegA[i], n.valveSegB[i] = -1, -1
 		if n.valveA[i] < 0 {
 			continue
@@ -370,9 +364,9 @@ func (n *Network) summarise() {
 	n.segPipeByID = slices.Clone(n.segPipeList)
 	for s := int32(0); s < n.nSeg; s++ {
 		l := n.segPipeByID[n.segPipeOff[s]:n.segPipeOff[s+1]]
-		slices.SortFunc(l, func(a, b int32) int { return strings.Compare(t.PipeID[a], t.PipeID[b]) })
+		slices.SortFunc(l, func(a, b int32) int { return strings.Compare(t.PipeID.At(int(a)), t.PipeID.At(int(b))) })
 	}
-	n.valveXY = make([]float64, 2*len(t.ValveID))
+	n.valveXY = make([]float64, 2*t.ValveID.Len())
 	for v, p := range t.ValvePipe {
 		if p >= 0 {
 			q := t.PointOnPipe(int(p), t.ValveS[v])
@@ -380,7 +374,7 @@ func (n *Network) summarise() {
 		}
 	}
 	n.segIDs = make([]atomic.Pointer[segmentIDs], n.nSeg)
-	n.pipeHH = make([]int64, len(t.PipeID))
+	n.pipeHH = make([]int64, t.PipeID.Len())
 	for q := range n.pipeHH {
 		for _, c := range n.pipeCusts[n.pipeCustOff[q]:n.pipeCustOff[q+1]] {
 			n.pipeHH[q] += int64(t.CustHouseholds[c])
@@ -409,14 +403,12 @@ func (n *Network) locate(p int32, s float64) int32 {
 
 // PipeIndex returns the index of the pipe with the given id.
 func (n *Network) PipeIndex(id string) (int32, bool) {
-	i, ok := n.pipeByID[id]
-	return i, ok
+	return n.pipeByID.Find(id)
 }
 
 // ValveIndex returns the index of the valve with the given id.
 func (n *Network) ValveIndex(id string) (int32, bool) {
-	i, ok := n.valveByID[id]
-	return i, ok
+	return n.valveByID.Find(id)
 }
 
 // NumSegments is the number of base (valve-bounded) segments.
@@ -461,7 +453,7 @@ func (n *Network) WithClosed(valves []int32) *State {
 	if st != nil {
 		return st
 	}
-	closed := make([]bool, len(n.Topo.ValveID))
+	closed := make([]bool, n.Topo.ValveID.Len())
 	for _, v := range set {
 		closed[v] = true
 	}
@@ -693,7 +685,7 @@ func (st *State) keepsWater(sc *scratch, gen uint32, f int32, clean func(int32) 
 func (st *State) Isolate(l Leak) Plan {
 	n := st.net
 	var p Plan
-	if l.Pipe < 0 || int(l.Pipe) >= len(n.Topo.PipeID) {
+	if l.Pipe < 0 || int(l.Pipe) >= n.Topo.PipeID.Len() {
 		return p
 	}
 	pc := n.locate(l.Pipe, l.S)
@@ -876,7 +868,7 @@ func (n *Network) segmentIDs(s int32) *segmentIDs {
 	if seg := n.SegmentPipesByID(s); len(seg) > 0 {
 		c.ids = make([]string, len(seg))
 		for i, q := range seg {
-			c.ids[i] = n.Topo.PipeID[q]
+			c.ids[i] = n.Topo.PipeID.At(int(q))
 		}
 	}
 	var buf bytes.Buffer

@@ -31,17 +31,24 @@ func SortIDs(ids []string) {
 	sort.Slice(ids, func(a, b int) bool { return naturalLess(ids[a], ids[b]) })
 }
 
-func names(all []string, idx []int32) []string {
+// names returns the ids of the items idx (indices into all), sorted and
+// unique.
+func names[C interface{ At(int) string }](all C, idx []int32) []string {
 	ix := slices.Clone(idx)
 	slices.Sort(ix)
 	ix = slices.Compact(ix)
 	out := make([]string, len(ix))
 	for k, i := range ix {
-		out[k] = all[i]
+		out[k] = all.At(int(i))
 	}
 	sort.Strings(out)
 	return out
 }
+
+// idList is a []string column seen as Strings is.
+type idList []string
+
+func (l idList) At(i int) string { return l[i] }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
@@ -57,7 +64,7 @@ func (n *Network) Render(p Plan) Result {
 		UnintendedPipes:     names(t.PipeID, p.UnintendedPipes),
 		Connections:         names(t.ConnID, p.Connections),
 		Customers:           names(t.CustID, p.Customers),
-		Hydrants:            names(t.HydrantID, p.Hydrants),
+		Hydrants:            names(idList(t.HydrantID), p.Hydrants),
 		Households:          p.Households,
 		LengthM:             round3(p.SegmentLength + p.UnintendedLength),
 		SegmentLengthM:      round3(p.SegmentLength),

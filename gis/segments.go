@@ -44,7 +44,7 @@ type SegmentStats struct {
 func (n *Network) SegmentStats(top int) SegmentStats {
 	t := n.Topo
 	uf := newUnionFind(int(n.nSeg))
-	for v := range t.ValveID {
+	for v := range t.ValveID.Len() {
 		a, b := n.valveSegA[v], n.valveSegB[v]
 		if a >= 0 && a != b && t.ValveOpen[v] && !t.ValveOperable[v] {
 			uf.union(a, b)

@@ -32,7 +32,7 @@ type Topology struct {
 
 	NodeXY []float64 // junction positions, x,y pairs
 
-	PipeID        []string
+	PipeID        Strings
 	PipeDN        []int32
 	PipeInService []bool
 	PipeFrom      []int32   // junction at the start (-1 when not in service)
@@ -45,7 +45,7 @@ type Topology struct {
 	TeeNode []int32 // the junction of the tee
 	TeeS    []float64
 
-	ValveID       []string
+	ValveID       Strings
 	ValvePipe     []int32
 	ValveS        []float64
 	ValveDN       []int32
@@ -60,19 +60,19 @@ type Topology struct {
 	HydrantPipe []int32
 	HydrantS    []float64
 
-	ConnID   []string
+	ConnID   Strings
 	ConnPipe []int32
 	ConnS    []float64
 
-	CustID         []string
+	CustID         Strings
 	CustConn       []int32 // supplying connection, or -1
 	CustPipe       []int32 // pipe when no connection (or the connection's pipe); -1 = no part
 	CustS          []float64
 	CustPipeLevel  []bool // affected when any piece of CustPipe is (pipe given, no geometry)
 	CustHouseholds []int32
 	CustCritical   []bool
-	CustCategory   []string
-	CustName       []string
+	CustCategory   Strings
+	CustName       Strings // of critical customers (others may be empty)
 }
 
 // PipeLine returns pipe i's geometry (sharing the Topology's memory).
@@ -86,7 +86,7 @@ func (t *Topology) PipeLine(i int) orb.LineString {
 }
 
 // NumPipes is the number of pipes.
-func (t *Topology) NumPipes() int { return len(t.PipeID) }
+func (t *Topology) NumPipes() int { return t.PipeID.Len() }
 
 // pipeIndex is a spatial index of in-service pipes.
 type pipeIndex struct {
@@ -186,7 +186,7 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 	}
 	n := len(ds.Pipes)
 	t := &Topology{SRID: ds.SRID, Tol: tol}
-	t.PipeID = make([]string, n)
+	var pipeIDs, valveIDs StringsBuilder
 	t.PipeDN = make([]int32, n)
 	t.PipeInService = make([]bool, n)
 	t.PipeFrom = make([]int32, n)
@@ -201,7 +201,7 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 	t.PipeXY = make([]float64, 0, 2*nv)
 	for i := range ds.Pipes {
 		p := &ds.Pipes[i]
-		t.PipeID[i] = p.ID
+		pipeIDs.Add(p.ID)
 		t.PipeDN[i] = int32(p.DN)
 		t.PipeInService[i] = p.Status == "" || p.Status == StatusInService
 		t.PipeLen[i] = LineLength(p.Geom)
@@ -212,6 +212,7 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 		t.PipeOff[i+1] = int32(len(t.PipeXY) / 2)
 		pipeByID[p.ID] = int32(i)
 	}
+	t.PipeID = pipeIDs.Strings()
 
 	// Junctions: pipe ends within tol, transitively (grid hash, cell = tol).
 	type cell struct{ x, y int64 }
@@ -411,13 +412,14 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 				s = t.PipeLen[q]
 			}
 		}
-		t.ValveID = append(t.ValveID, v.ID)
+		valveIDs.Add(v.ID)
 		t.ValvePipe = append(t.ValvePipe, q)
 		t.ValveS = append(t.ValveS, s)
 		t.ValveDN = append(t.ValveDN, int32(v.DN))
 		t.ValveOpen = append(t.ValveOpen, v.NormallyOpen)
 		t.ValveOperable = append(t.ValveOperable, v.Operable)
 	}
+	t.ValveID = valveIDs.Strings()
 
 	// place puts an item on its named pipe or on the nearest in-service pipe.
 	place := func(kind, id, pipe string, pt orb.Point, ref Ref) (int32, float64) {
@@ -450,27 +452,28 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 		t.HydrantS = append(t.HydrantS, s)
 	}
 	connByID := make(map[string]int32, len(ds.Connections))
+	var connIDs, custIDs, custCats, custNames StringsBuilder
 	for i := range ds.Connections {
 		x := &ds.Connections[i]
 		q, s := place(KindConnection, x.ID, x.Pipe, x.Geom, x.Src)
 		connByID[x.ID] = int32(i)
-		t.ConnID = append(t.ConnID, x.ID)
+		connIDs.Add(x.ID)
 		t.ConnPipe = append(t.ConnPipe, q)
 		t.ConnS = append(t.ConnS, s)
 	}
 	nc := len(ds.Customers)
-	t.CustID = make([]string, nc)
+	t.ConnID = connIDs.Strings()
 	t.CustConn = make([]int32, nc)
 	t.CustPipe = make([]int32, nc)
 	t.CustS = make([]float64, nc)
 	t.CustPipeLevel = make([]bool, nc)
 	t.CustHouseholds = make([]int32, nc)
 	t.CustCritical = make([]bool, nc)
-	t.CustCategory = make([]string, nc)
-	t.CustName = make([]string, nc)
 	for i := range ds.Customers {
 		c := &ds.Customers[i]
-		t.CustID[i] = c.ID
+		custIDs.Add(c.ID)
+		custCats.Add(c.Category)
+		custNames.Add(c.Name)
 		t.CustConn[i], t.CustPipe[i] = -1, -1
 		hh := c.Households
 		if hh <= 0 {
@@ -478,8 +481,6 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 		}
 		t.CustHouseholds[i] = int32(hh)
 		t.CustCritical[i] = c.Critical
-		t.CustCategory[i] = c.Category
-		t.CustName[i] = c.Name
 		feature := KindCustomer + ":" + c.ID
 		switch {
 		case c.Connection != "":
@@ -499,5 +500,6 @@ func Resolve(ds *Dataset, tol float64) (*Topology, []Issue) {
 			warn("customer.unplaced", c.Src, feature, "customer "+c.ID+" has no connection, pipe or position", "give it a connection, a pipe or a point")
 		}
 	}
+	t.CustID, t.CustCategory, t.CustName = custIDs.Strings(), custCats.Strings(), custNames.Strings()
 	return t, warns
 }

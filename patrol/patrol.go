@@ -220,7 +220,7 @@ func (s *Service) loadCatalog(ctx context.Context, n *gis.Network) (*catalog, er
 	)
 	k := 0
 	_, err = pgx.ForEachRow(rows, []any{&seq, &id, &dist, &dn, &role, &crossN}, func() error {
-		if int(seq) != k || k >= np || t.PipeID[k] != id {
+		if int(seq) != k || k >= np || t.PipeID.At(k) != id {
 			return errVersionMoved
 		}
 		d, ok := c.distIdx[dist]
@@ -284,7 +284,7 @@ func (s *Service) loadState(ctx context.Context, c *catalog, pipes []int32) (*pi
 	} else {
 		ids := make([]string, len(pipes))
 		for i, p := range pipes {
-			ids[i] = c.net.Topo.PipeID[p]
+			ids[i] = c.net.Topo.PipeID.At(int(p))
 		}
 		rows, err = s.cfg.Store.Pool().Query(ctx, "SELECT pipe_id, last_day, first_due FROM patrol_pipe_state WHERE pipe_id = ANY($1)", ids)
 	}

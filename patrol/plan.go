@@ -392,7 +392,7 @@ func (s *Service) planDistrict(ctx context.Context, c *catalog, roads *route.Roa
 		return nil, fmt.Errorf("patrol: route district %s: %w", id, err)
 	}
 	for _, p := range rp.Unroutable {
-		d.Unroutable = append(d.Unroutable, t.PipeID[p])
+		d.Unroutable = append(d.Unroutable, t.PipeID.At(int(p)))
 	}
 	d.SingleM, d.LowerBoundM = round1(rp.SingleCost), round1(rp.SingleLowerBound)
 	d.routes = rp.Routes
@@ -478,7 +478,7 @@ func (s *Service) save(ctx context.Context, opt PlanOptions, p *DayPlan) error {
 			var ids []string
 			for _, d := range p.Districts {
 				for _, it := range d.items {
-					ids = append(ids, t.PipeID[it.pipe])
+					ids = append(ids, t.PipeID.At(int(it.pipe)))
 				}
 			}
 			if _, err := tx.Exec(ctx, "DELETE FROM patrol_plan_pipes WHERE plan_date = $1 AND pipe_id = ANY($2)", day, ids); err != nil {
@@ -532,7 +532,7 @@ func (s *Service) save(ctx context.Context, opt PlanOptions, p *DayPlan) error {
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := rows[i]
 				q := r.it.pipe
-				return []any{day, t.PipeID[q], r.d.Routes[r.it.route].ID, r.d.District, c.class[q].Grade,
+				return []any{day, t.PipeID.At(int(q)), r.d.Routes[r.it.route].ID, r.d.District, c.class[q].Grade,
 					int32(c.class[q].EveryDays), r.it.due.Time(), r.it.overdue, t.PipeLen[q]}, nil
 			})); err != nil {
 			return fmt.Errorf("copy plan pipes: %w", err)
@@ -552,7 +552,7 @@ func (s *Service) save(ctx context.Context, opt PlanOptions, p *DayPlan) error {
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"patrol_new_state"}, []string{"pipe_id", "first_due"},
 			pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
-				return []any{t.PipeID[fresh[i].it.pipe], fresh[i].it.due.Time()}, nil
+				return []any{t.PipeID.At(int(fresh[i].it.pipe)), fresh[i].it.due.Time()}, nil
 			})); err != nil {
 			return fmt.Errorf("copy new state: %w", err)
 		}
@@ -586,10 +586,10 @@ func encodeLegs(t *gis.Topology, legs []route.Leg) (pipe []string, from, to, len
 			from[i], to[i] = lg.A[0], lg.A[1]
 			sb.WriteByte('O')
 		case lg.Patrol:
-			pipe[i], from[i], to[i] = t.PipeID[lg.Pipe], lg.From, lg.To
+			pipe[i], from[i], to[i] = t.PipeID.At(int(lg.Pipe)), lg.From, lg.To
 			sb.WriteByte('P')
 		default:
-			pipe[i], from[i], to[i] = t.PipeID[lg.Pipe], lg.From, lg.To
+			pipe[i], from[i], to[i] = t.PipeID.At(int(lg.Pipe)), lg.From, lg.To
 			sb.WriteByte('W')
 		}
 	}

@@ -87,7 +87,7 @@ func (s *Service) Status(ctx context.Context, day schedule.Day, district string)
 	for _, p := range pipes {
 		ss := c.status(st, p, day)
 		cl := c.class[p]
-		ps := PipeStatus{Pipe: t.PipeID[p], District: c.dists[c.district[p]], Grade: cl.Grade, EveryDays: cl.EveryDays,
+		ps := PipeStatus{Pipe: t.PipeID.At(int(p)), District: c.dists[c.district[p]], Grade: cl.Grade, EveryDays: cl.EveryDays,
 			Crossing: cl.Crossing, UnknownDN: cl.UnknownDN, Status: statusName(ss, day), Due: ss.Due.String(),
 			DaysOverdue: ss.DaysOverdue, Never: ss.Never}
 		if st.last[p] != schedule.NoDay {

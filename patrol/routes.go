@@ -248,7 +248,7 @@ func buildSteps(c *catalog, legs []route.Leg, ids []string, info func(pipe strin
 			switch st.Kind {
 			case route.StepPatrol:
 				q := st.Pipes[0]
-				step.Pipe = t.PipeID[q]
+				step.Pipe = t.PipeID.At(int(q))
 				from, to := round1(st.From), round1(st.To)
 				step.From, step.To = &from, &to
 				step.DN = int(t.PipeDN[q])
@@ -264,7 +264,7 @@ func buildSteps(c *catalog, legs []route.Leg, ids []string, info func(pipe strin
 					step.Pipe, late, step.DN, st.Length, headingZh[step.Heading], step.Pipe, step.DN, st.Length, step.Heading)
 			case route.StepWalk:
 				for _, q := range st.Pipes {
-					step.Pipes = append(step.Pipes, t.PipeID[q])
+					step.Pipes = append(step.Pipes, t.PipeID.At(int(q)))
 				}
 				step.Text = fmt.Sprintf("沿管线步行 %.0f 米，向%s / walk %.0f m along the pipes, heading %s",
 					st.Length, headingZh[step.Heading], st.Length, step.Heading)

@@ -154,7 +154,7 @@ func (s *Service) UploadTrack(ctx context.Context, up TrackUpload) (*TrackResult
 		if L > 0 {
 			frac = math.Min(1, cov/L)
 		}
-		pc := PipeCover{Pipe: topo.PipeID[q], District: c.dists[c.district[q]], LengthM: round1(L), CoveredM: round1(cov),
+		pc := PipeCover{Pipe: topo.PipeID.At(int(q)), District: c.dists[c.district[q]], LengthM: round1(L), CoveredM: round1(cov),
 			Fraction: math.Round(frac*1000) / 1000, Patrolled: frac >= r.CoverFraction-1e-9, At: s.local(at)}
 		if pc.Patrolled {
 			res.Patrolled++

@@ -33,7 +33,7 @@ func BenchmarkPlanResponse(b *testing.B) {
 	var pipes []string
 	for i, ok := range topo.PipeInService {
 		if ok {
-			pipes = append(pipes, topo.PipeID[i])
+			pipes = append(pipes, topo.PipeID.At(i))
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 1))

@@ -49,7 +49,7 @@ func inService(n *gis.Network) []string {
 	var pipes []string
 	for i, ok := range n.Topo.PipeInService {
 		if ok {
-			pipes = append(pipes, n.Topo.PipeID[i])
+			pipes = append(pipes, n.Topo.PipeID.At(i))
 		}
 	}
 	return pipes
@@ -68,7 +68,7 @@ func TestPlanAppendJSONMatchesEncodingJSON(t *testing.T) {
 	var valves []string
 	for i, q := range n.Topo.ValvePipe {
 		if q >= 0 {
-			valves = append(valves, n.Topo.ValveID[i])
+			valves = append(valves, n.Topo.ValveID.At(i))
 		}
 	}
 	r := rand.New(rand.NewPCG(7, 8))
@@ -192,8 +192,8 @@ func TestPlanContingencyEqualsReplanning(t *testing.T) {
 			v, _ := n.ValveIndex(s.ID)
 			p2 := n.Normal().Isolate(gis.Leak{Pipe: pi, S: leak.S, Failed: []int32{v}})
 			want := IfFails{
-				ExtraValves:     minus(ids(t0.ValveID, p2.ToClose), ids(t0.ValveID, base.ToClose)),
-				ExtraCustomers:  len(minus(ids(t0.CustID, p2.Customers), ids(t0.CustID, base.Customers))),
+				ExtraValves:     minus(ids(t0.ValveID.Slice(), p2.ToClose), ids(t0.ValveID.Slice(), base.ToClose)),
+				ExtraCustomers:  len(minus(ids(t0.CustID.Slice(), p2.Customers), ids(t0.CustID.Slice(), base.Customers))),
 				ExtraHouseholds: p2.Households - base.Households,
 				ExtraLengthM:    math.Round((p2.SegmentLength+p2.UnintendedLength-baseLen)*10) / 10,
 			}

@@ -234,7 +234,7 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 	if t.PipeLen[leak.Pipe] > 0 {
 		at = leak.S / t.PipeLen[leak.Pipe]
 	}
-	resp.Leak = Leak{Pipe: t.PipeID[leak.Pipe], At: at, S: leak.S, X: lp[0], Y: lp[1], DN: int(t.PipeDN[leak.Pipe])}
+	resp.Leak = Leak{Pipe: t.PipeID.At(int(leak.Pipe)), At: at, S: leak.S, X: lp[0], Y: lp[1], DN: int(t.PipeDN[leak.Pipe])}
 
 	// Closing order.
 	steps := make([]ValveStep, len(plan.ToClose))
@@ -244,7 +244,7 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 		// The far side's pipes, sorted by id; shared with the network
 		// (read only, like the whole answer).
 		holds := n.SegmentPipeIDs(plan.FarSide[k])
-		steps[k] = ValveStep{ID: t.ValveID[v], DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds, valve: v, pos: k,
+		steps[k] = ValveStep{ID: t.ValveID.At(int(v)), DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds, valve: v, pos: k,
 			holds: holds, holdsJSON: n.SegmentPipeIDsJSON(plan.FarSide[k])}
 		dist[k] = math.Hypot(x-lp[0], y-lp[1])
 	}
@@ -281,7 +281,7 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 				ExtraHouseholds: fb.ExtraHouseholds, ExtraLengthM: math.Round(fb.ExtraLength*10) / 10}
 			allExtra = allExtra[len(fb.ExtraValves):]
 			for i, w := range fb.ExtraValves {
-				f.ExtraValves[i] = t.ValveID[w]
+				f.ExtraValves[i] = t.ValveID.At(int(w))
 			}
 			sort.Strings(f.ExtraValves)
 			steps[k].IfFails = f
@@ -293,7 +293,7 @@ func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, err
 	crit := make([]store.CustomerInfo, 0, len(resp.CriticalCustomers))
 	for _, c := range plan.Customers {
 		if t.CustCritical[c] {
-			crit = append(crit, store.CustomerInfo{ID: t.CustID[c], Name: t.CustName[c], Category: t.CustCategory[c],
+			crit = append(crit, store.CustomerInfo{ID: t.CustID.At(int(c)), Name: t.CustName.At(int(c)), Category: t.CustCategory.At(int(c)),
 				Critical: true, Households: int(t.CustHouseholds[c])})
 		}
 	}
@@ -427,7 +427,7 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 			var f lineFeature
 			f.Type, f.Geometry.Type = "Feature", "LineString"
 			f.Geometry.Coordinates = coords[se[0]:se[1]:se[1]]
-			f.Properties.Part, f.Properties.Pipe = pt.name, t.PipeID[pc.Pipe]
+			f.Properties.Part, f.Properties.Pipe = pt.name, t.PipeID.At(int(pc.Pipe))
 			f.Properties.From, f.Properties.To = math.Round(pc.From*100)/100, math.Round(pc.To*100)/100
 			rangeF = append(rangeF, f)
 		}
@@ -447,7 +447,7 @@ func (p *Planner) geometry(ctx context.Context, resp *PlanResponse) error {
 		var f pointFeature
 		f.Type, f.Geometry.Type = "Feature", "Point"
 		f.Geometry.Coordinates = pts[nc+k]
-		f.Properties.ID, f.Properties.Role, f.Properties.DN = t.ValveID[v.valve], v.role, t.ValveDN[v.valve]
+		f.Properties.ID, f.Properties.Role, f.Properties.DN = t.ValveID.At(int(v.valve)), v.role, t.ValveDN[v.valve]
 		if v.role == "to_close" {
 			if j, ok := orderOf(v.valve); ok {
 				f.Properties.Order = resp.ClosingOrder[j].Order

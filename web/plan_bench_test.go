@@ -69,7 +69,7 @@ func BenchmarkPlanHandler(b *testing.B) {
 	var pipes []string
 	for i, ok := range n.Topo.PipeInService {
 		if ok {
-			pipes = append(pipes, n.Topo.PipeID[i])
+			pipes = append(pipes, n.Topo.PipeID.At(i))
 		}
 	}
 	var seed uint64

@@ -176,7 +176,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	pipeIDs := make([]string, len(inService))
 	for i, p := range inService {
-		pipeIDs[i] = net.Topo.PipeID[p]
+		pipeIDs[i] = net.Topo.PipeID.At(int(p))
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -232,7 +232,7 @@ func benchLoadPhase(ctx context.Context, e *env, st *store.Store) error {
 	total := time.Since(t0)
 	t := live.Network().Topo
 	fmt.Fprintf(e.stdout, "load into memory (what serve does: parallel snapshot read, graph, lon/lat grid): %d pipes, %d valves, %d customers in %.2f s (target < 8 s); peak RSS %.0f MiB (target < 2048)\n",
-		len(t.PipeID), len(t.ValveID), len(t.CustID), total.Seconds(), float64(peakRSS())/(1<<20))
+		t.PipeID.Len(), t.ValveID.Len(), t.CustID.Len(), total.Seconds(), float64(peakRSS())/(1<<20))
 	return nil
 }
 

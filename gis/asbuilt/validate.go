@@ -275,7 +275,7 @@ func Validate(d *Delivery, live *gis.Dataset, opt ValidateOptions) *Validation {
 		}
 	}
 	// Valves that sit on no pipe.
-	for k := range topo.ValveID {
+	for k := range topo.ValveID.Len() {
 		if topo.ValvePipe[k] >= 0 {
 			continue
 		}

@@ -431,7 +431,7 @@ func TestResolve(t *testing.T) {
 	}
 	for v, q := range top.ValvePipe {
 		if q < 0 || top.ValveS[v] <= top.Tol || top.ValveS[v] >= top.PipeLen[q]-top.Tol {
-			t.Fatalf("valve %s not inside its pipe", top.ValveID[v])
+			t.Fatalf("valve %s not inside its pipe", top.ValveID.At(int(v)))
 		}
 	}
 	net := gis.NewNetwork(top)

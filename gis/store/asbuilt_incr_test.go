@@ -130,7 +130,7 @@ func sameTopology(t *testing.T, step string, st *store.Store, ds *gis.Dataset) {
 	}
 	for i := range got.PipeFrom {
 		if at(got, got.PipeFrom[i]) != at(want, want.PipeFrom[i]) || at(got, got.PipeTo[i]) != at(want, want.PipeTo[i]) {
-			t.Fatalf("%s: pipe %s joins other junctions than Resolve's", step, got.PipeID[i])
+			t.Fatalf("%s: pipe %s joins other junctions than Resolve's", step, got.PipeID.At(i))
 		}
 	}
 	for i := range got.TeePipe {

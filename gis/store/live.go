@@ -66,7 +66,7 @@ func (l *Live) Reload(ctx context.Context) error {
 	}
 	n.LonLat = gr.g
 	l.cur.Store(n)
-	l.st.log.Info("network loaded", "version", v, "pipes", len(topo.PipeID), "segments", n.NumSegments(), "elapsed", time.Since(start))
+	l.st.log.Info("network loaded", "version", v, "pipes", topo.PipeID.Len(), "segments", n.NumSegments(), "elapsed", time.Since(start))
 	if l.OnReload != nil {
 		l.OnReload(n)
 	}

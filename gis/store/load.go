@@ -196,7 +196,6 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 		return nil, 0, fmt.Errorf("store: load: %w", err)
 	}
 	t.NodeXY = make([]float64, 0, 2*nn)
-	t.PipeID = make([]string, 0, np)
 	t.PipeDN = make([]int32, 0, np)
 	t.PipeInService = make([]bool, 0, np)
 	t.PipeFrom = make([]int32, 0, np)
@@ -209,13 +208,12 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 		sql   string
 		scan  func(rows pgx.Rows) error
 	}
-	// The many-valued text columns are read as borrowed bytes into one
-	// buffer each and become strings sharing that buffer (categories are
-	// interned): a million-pipe network's ids make a handful of heap
-	// objects, not millions the garbage collector must mark on every
-	// cycle while plans are served.
-	var pipeIDs, valveIDs, connIDs, custIDs, custNames textColumn
-	categories := interner{}
+	// The many-valued text columns are read as borrowed bytes into
+	// gis.Strings columns: a million-pipe network's ids and names make a
+	// handful of heap objects without a pointer per value, instead of
+	// millions of strings the garbage collector would mark on every cycle
+	// while plans are served.
+	var pipeIDs, valveIDs, connIDs, custIDs, custNames, custCats gis.StringsBuilder
 	stmts := []stmt{
 		{0, `SELECT ST_X(geom), ST_Y(geom) FROM nodes ORDER BY id`, func(r pgx.Rows) error {
 			var x, y float64
@@ -232,7 +230,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			if err := r.Scan(&id, &dn, &ins, &from, &to, &l, &g); err != nil {
 				return err
 			}
-			pipeIDs.add(id)
+			pipeIDs.AddBytes(id)
 			t.PipeDN = append(t.PipeDN, dn)
 			t.PipeInService = append(t.PipeInService, ins)
 			t.PipeFrom = append(t.PipeFrom, from)
@@ -258,7 +256,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			var sv float64
 			var open, op bool
 			err := r.Scan(&id, &p, &sv, &dn, &open, &op)
-			valveIDs.add(id)
+			valveIDs.AddBytes(id)
 			t.ValvePipe = append(t.ValvePipe, p)
 			t.ValveS = append(t.ValveS, sv)
 			t.ValveDN = append(t.ValveDN, dn)
@@ -291,7 +289,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			var p int32
 			var sv float64
 			err := r.Scan(&id, &p, &sv)
-			connIDs.add(id)
+			connIDs.AddBytes(id)
 			t.ConnPipe = append(t.ConnPipe, p)
 			t.ConnS = append(t.ConnS, sv)
 			return err
@@ -303,15 +301,15 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 			var sv float64
 			var pl, crit bool
 			err := r.Scan(&id, &conn, &p, &sv, &pl, &hh, &crit, &cat, &name)
-			custIDs.add(id)
-			custNames.add(name)
+			custIDs.AddBytes(id)
+			custNames.AddBytes(name)
 			t.CustConn = append(t.CustConn, conn)
 			t.CustPipe = append(t.CustPipe, p)
 			t.CustS = append(t.CustS, sv)
 			t.CustPipeLevel = append(t.CustPipeLevel, pl)
 			t.CustHouseholds = append(t.CustHouseholds, hh)
 			t.CustCritical = append(t.CustCritical, crit)
-			t.CustCategory = append(t.CustCategory, categories.intern(cat))
+			custCats.AddBytes(cat)
 			return err
 		}},
 	}
@@ -377,44 +375,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*gis.Topology, int64, error) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: load: %w", err)
 	}
-	t.PipeID, t.ValveID, t.ConnID = pipeIDs.strings(), valveIDs.strings(), connIDs.strings()
-	t.CustID, t.CustName = custIDs.strings(), custNames.strings()
+	t.PipeID, t.ValveID, t.ConnID = pipeIDs.Strings(), valveIDs.Strings(), connIDs.Strings()
+	t.CustID, t.CustName, t.CustCategory = custIDs.Strings(), custNames.Strings(), custCats.Strings()
 	return t, version, nil
-}
-
-// textColumn collects the values of a text column in one buffer.
-type textColumn struct {
-	buf []byte
-	end []int // end of each value in buf
-}
-
-// add appends a value (copied: b may be the driver's memory).
-func (c *textColumn) add(b []byte) {
-	c.buf = append(c.buf, b...)
-	c.end = append(c.end, len(c.buf))
-}
-
-// strings returns the values, all slices of one string.
-func (c *textColumn) strings() []string {
-	all := string(c.buf)
-	out := make([]string, len(c.end))
-	start := 0
-	for i, e := range c.end {
-		out[i] = all[start:e]
-		start = e
-	}
-	return out
-}
-
-// interner returns one string per distinct value, for columns of few
-// values.
-type interner map[string]string
-
-func (m interner) intern(b []byte) string {
-	if s, ok := m[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	m[s] = s
-	return s
 }

@@ -59,8 +59,8 @@ func TestImportLoadPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v != 1 || len(topo.PipeID) != 3 {
-		t.Fatalf("loaded version %d with %d pipes", v, len(topo.PipeID))
+	if v != 1 || topo.PipeID.Len() != 3 {
+		t.Fatalf("loaded version %d with %d pipes", v, topo.PipeID.Len())
 	}
 	net := gis.NewNetwork(topo)
 	// A leak on pipe b beyond the valve: the valve closes, k2 is affected.
@@ -123,7 +123,7 @@ func TestLoadTopologyOneConnection(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("one connection loaded %+v, the full pool %+v", got, want)
 	}
-	if got.CustName[0] != "医院" || got.CustCategory[0] != "hospital" || got.PipeID[1] != "b" || got.ValveID[0] != "v1" {
+	if got.CustName.At(0) != "医院" || got.CustCategory.At(0) != "hospital" || got.PipeID.At(1) != "b" || got.ValveID.At(0) != "v1" {
 		t.Fatalf("ids and names: %q %q %q %q", got.PipeID, got.ValveID, got.CustName, got.CustCategory)
 	}
 }
@@ -228,8 +228,8 @@ func TestLiveFollowsImports(t *testing.T) {
 	}
 	select {
 	case v := <-reloaded:
-		if v != 2 || len(live.Network().Topo.PipeID) != 4 {
-			t.Fatalf("reloaded version %d with %d pipes", v, len(live.Network().Topo.PipeID))
+		if v != 2 || live.Network().Topo.PipeID.Len() != 4 {
+			t.Fatalf("reloaded version %d with %d pipes", v, live.Network().Topo.PipeID.Len())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the live network did not follow the import")

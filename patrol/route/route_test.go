@@ -84,7 +84,7 @@ func TestPlanOneManagerCoversDuePipes(t *testing.T) {
 	got := checkRoute(t, n, r, start)
 	for _, q := range due {
 		if math.Abs(got[q]-n.Topo.PipeLen[q]) > 1e-6 {
-			t.Errorf("pipe %s patrolled %.2f of %.2f m", n.Topo.PipeID[q], got[q], n.Topo.PipeLen[q])
+			t.Errorf("pipe %s patrolled %.2f of %.2f m", n.Topo.PipeID.At(int(q)), got[q], n.Topo.PipeLen[q])
 		}
 	}
 	if len(got) != len(due) || len(r.Pipes) != len(due) {
