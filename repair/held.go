@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,11 +18,121 @@ type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// HeldChannel is the LISTEN/NOTIFY channel on which every change to
+// repair jobs is announced (a trigger of migration 0009).
+const HeldChannel = "waterline_repair_jobs"
+
 // HeldClosed returns the valves open jobs hold closed (valves closed
 // recorded, valves reopened not yet), sorted. It is the Planner's
 // HeldClosed hook: every shutoff plan sees these valves shut.
+//
+// While RunHeld runs, the answer comes from memory, refreshed on every
+// change to repair jobs: at once for changes this Jobs makes, within
+// the notification's delivery (milliseconds) for other replicas'.
+// Otherwise it asks the database.
 func (j *Jobs) HeldClosed(ctx context.Context) ([]string, error) {
+	if vs := j.held.vs.Load(); vs != nil {
+		return *vs, nil
+	}
 	return j.heldExcept(ctx, 0)
+}
+
+// heldCache is what RunHeld keeps of HeldClosed. vs is nil while it is
+// not known to be current; gen counts this Jobs' own writes, so that an
+// answer read before one of them is not kept after it.
+type heldCache struct {
+	vs        atomic.Pointer[[]string]
+	gen       atomic.Uint64
+	listening atomic.Bool // RunHeld is listening: the cache may be filled
+}
+
+// changed forgets the held valves after a write of this Jobs (called
+// once the write's transaction has ended, whatever its outcome).
+func (c *heldCache) changed() {
+	c.gen.Add(1)
+	c.vs.Store(nil)
+}
+
+// write runs fn in a transaction on the pool. Once the transaction has
+// ended the held-valve cache forgets what it knew and, while RunHeld
+// listens, reads the held valves again: this replica's next plan sees the
+// change, without waiting for the notification.
+func (j *Jobs) write(ctx context.Context, fn func(pgx.Tx) error) error {
+	err := pgx.BeginFunc(ctx, j.pool, fn)
+	j.held.changed()
+	if j.held.listening.Load() {
+		if rerr := j.refreshHeld(context.WithoutCancel(ctx)); rerr != nil {
+			j.log.Warn("repair: reading the held valves after a change", "err", rerr)
+		}
+	}
+	return err
+}
+
+// refreshHeld reads the held valves into the cache, unless this Jobs
+// wrote in the meantime (then the next notification reads them again).
+func (j *Jobs) refreshHeld(ctx context.Context) error {
+	gen := j.held.gen.Load()
+	vs, err := j.heldExcept(ctx, 0)
+	if err != nil {
+		return err
+	}
+	if vs == nil {
+		vs = []string{}
+	}
+	if j.held.gen.Load() == gen {
+		j.held.vs.Store(&vs)
+	}
+	return nil
+}
+
+// RunHeld keeps HeldClosed's answer in memory until ctx ends: it listens
+// on HeldChannel on a connection of its own and reads the held valves
+// again on every notification (and every pollEvery, should one be lost).
+// While it is not listening (a broken connection; it reconnects),
+// HeldClosed asks the database. It returns ctx's error.
+func (j *Jobs) RunHeld(ctx context.Context, pollEvery time.Duration) error {
+	for ctx.Err() == nil {
+		err := j.listenHeld(ctx, pollEvery)
+		j.held.listening.Store(false)
+		j.held.changed()
+		if err != nil && ctx.Err() == nil {
+			j.log.Warn("repair: held-valve listener failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+func (j *Jobs) listenHeld(ctx context.Context, pollEvery time.Duration) error {
+	conn, err := j.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("repair: listen: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+HeldChannel); err != nil {
+		return fmt.Errorf("repair: listen: %w", err)
+	}
+	j.held.listening.Store(true)
+	for {
+		// Read after LISTEN, and after every notification or quiet
+		// spell: no change is missed between the read and the wait.
+		if err := j.refreshHeld(ctx); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, pollEvery)
+		_, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && wctx.Err() == nil {
+			conn.Conn().Close(context.Background()) //nolint:errcheck // broken: drop it
+			return fmt.Errorf("repair: wait for notification: %w", err)
+		}
+	}
 }
 
 // heldExcept is HeldClosed without the valves of job except.

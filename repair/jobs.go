@@ -57,6 +57,8 @@ type Jobs struct {
 	replica string
 	shipped []CalendarYear
 
+	held heldCache // of HeldClosed, kept by RunHeld
+
 	calMu sync.Mutex
 	cal   *Calendar
 	calAt time.Time // when cal was loaded (wall clock)

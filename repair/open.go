@@ -130,7 +130,7 @@ func (j *Jobs) Open(ctx context.Context, req OpenRequest, now time.Time) (*Job, 
 		return nil, fmt.Errorf("repair: encode plan: %w", err)
 	}
 	var id int64
-	err = pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+	err = j.write(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(valveLock)); err != nil {
 			return err
 		}

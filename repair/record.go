@@ -147,7 +147,7 @@ func (j *Jobs) Record(ctx context.Context, id int64, req RecordRequest, now time
 		at = *req.At
 	}
 	var actions *ValveActions
-	err = pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+	err = j.write(ctx, func(tx pgx.Tx) error {
 		if req.Milestone == ValvesClosed || req.Milestone == ValvesReopened {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(valveLock)); err != nil {
 				return err
@@ -230,7 +230,7 @@ func (j *Jobs) FailValve(ctx context.Context, id int64, req FailureRequest, now 
 	if req.At != nil {
 		at = *req.At
 	}
-	err := pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+	err := j.write(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(valveLock)); err != nil {
 			return err
 		}
@@ -293,7 +293,7 @@ func (j *Jobs) Cancel(ctx context.Context, id int64, by, reason string, now time
 	if err := checkText(map[string]string{"by": by, "reason": reason}); err != nil {
 		return nil, err
 	}
-	err := pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+	err := j.write(ctx, func(tx pgx.Tx) error {
 		jb, err := lockJob(ctx, tx, id)
 		if err != nil {
 			return err

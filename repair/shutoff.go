@@ -135,7 +135,7 @@ func (p *Planner) network() (*gis.Network, error) {
 }
 
 // resolve turns a request into a leak on the network and the state to plan in.
-func (p *Planner) resolve(ctx context.Context, n *gis.Network, req PlanRequest) (gis.Leak, *gis.State, error) {
+func (p *Planner) resolve(ctx context.Context, n *gis.Network, req PlanRequest, held []string) (gis.Leak, *gis.State, error) {
 	var leak gis.Leak
 	t := n.Topo
 	switch {
@@ -199,11 +199,7 @@ func (p *Planner) resolve(ctx context.Context, n *gis.Network, req PlanRequest) 
 		leak.Failed = append(leak.Failed, i)
 	}
 	st := n.Normal()
-	if p.HeldClosed != nil {
-		held, err := p.HeldClosed(ctx)
-		if err != nil {
-			return leak, nil, err
-		}
+	if len(held) > 0 {
 		var idx []int32
 		for _, v := range held {
 			if i, ok := n.ValveIndex(v); ok {
@@ -215,14 +211,37 @@ func (p *Planner) resolve(ctx context.Context, n *gis.Network, req PlanRequest) 
 	return leak, st, nil
 }
 
+// Held returns the valves active repair jobs hold closed (HeldClosed's
+// answer; nil without HeldClosed).
+func (p *Planner) Held(ctx context.Context) ([]string, error) {
+	if p.HeldClosed == nil {
+		return nil, nil
+	}
+	return p.HeldClosed(ctx)
+}
+
 // Plan answers a shutoff request: valves to close in order with their
-// fallbacks, the range, the affected and critical customers.
+// fallbacks, the range, the affected and critical customers. It plans
+// against the valves active repair jobs hold closed (Held).
 func (p *Planner) Plan(ctx context.Context, req PlanRequest) (*PlanResponse, error) {
+	held, err := p.Held(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.PlanHeld(ctx, req, held)
+}
+
+// PlanHeld is Plan with the held valves given (as Held returns them)
+// rather than asked for. For a leak given by pipe id it does no I/O (a
+// point is snapped in the database): a caller that bounds how many plans
+// are worked out at once asks Held first and takes its turn for PlanHeld
+// alone, so that a turn is CPU work.
+func (p *Planner) PlanHeld(ctx context.Context, req PlanRequest, held []string) (*PlanResponse, error) {
 	n, err := p.network()
 	if err != nil {
 		return nil, err
 	}
-	leak, st, err := p.resolve(ctx, n, req)
+	leak, st, err := p.resolve(ctx, n, req, held)
 	if err != nil {
 		return nil, err
 	}
