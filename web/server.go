@@ -58,6 +58,13 @@ type Config struct {
 	// Replica names this process in job_runs; with it, /metrics counts
 	// the scheduled job runs this replica made.
 	Replica string
+	// PlanSlots bounds the shutoff plans (POST /api/shutoffs/plan) worked
+	// out and encoded at once; the others wait their turn in the order
+	// they came, up to Limits.QueueWait (0: no bound). A plan is CPU work
+	// on the in-memory network, so more at once than there are CPUs only
+	// serves them in a random order; `waterline serve` sets the number of
+	// CPUs.
+	PlanSlots int
 }
 
 // Server serves the API and the UI. It is safe for concurrent use.
@@ -71,6 +78,7 @@ type Server struct {
 	rateLimited bool
 	limiter     *limiter
 	slots       map[class]slots
+	planSlots   slots // of PlanSlots, or nil
 	bodies      *semaphore.Weighted
 	csrf        *http.CrossOriginProtection
 	bufs        bufferPool // response buffers of the hot JSON answers
@@ -122,6 +130,9 @@ func New(cfg Config) *Server {
 		if n := s.limits.of(c).Concurrent; n > 0 {
 			s.slots[c] = make(slots, n)
 		}
+	}
+	if cfg.PlanSlots > 0 {
+		s.planSlots = make(slots, cfg.PlanSlots)
 	}
 	if cfg.Auth == nil {
 		cfg.Log.Warn("serving without sign-in: every request is an administrator's (tests only)")
@@ -325,34 +336,54 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	t0 := time.Now()
-	resp, err := s.cfg.Planner.Plan(r.Context(), req)
+	// The turn covers planning and encoding, not asking the database
+	// which valves repair jobs hold closed, nor sending: a turn is CPU
+	// work, and a client slow to read its answer holds up nobody else's
+	// plan.
+	held, err := s.cfg.Planner.Held(r.Context())
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.metrics.planDuration.Observe(time.Since(t0).Seconds())
-	if !seesContacts(r, false) {
-		redactCustomers(resp.Critical)
+	if !s.planSlots.take(r.Context(), s.limits.QueueWait) {
+		s.error(w, r, &httpError{status: http.StatusServiceUnavailable, code: "server.busy",
+			msg: "the server is busy with shutoff plans; try again shortly", retry: time.Second})
+		return
 	}
-	// The answer is large and asked for often: encoded without
-	// reflection into a reused buffer, the same bytes writeJSON would
-	// write, sent with its length.
 	bp := s.bufs.get()
 	defer s.bufs.put(bp)
-	b, err := resp.AppendJSON((*bp)[:0])
+	b, err := func() ([]byte, error) {
+		defer s.planSlots.give() // also when planning panics
+		return s.planJSON(r, req, held, (*bp)[:0])
+	}()
 	*bp = b
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	b = append(b, '\n')
-	*bp = b
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b) //nolint:errcheck // the client went away
+}
+
+// planJSON works out the plan of req with the valves held closed and
+// appends its JSON answer and a newline to b: the answer is large and
+// asked for often, so it is encoded without reflection into a reused
+// buffer (the same bytes writeJSON would write).
+func (s *Server) planJSON(r *http.Request, req repair.PlanRequest, held []string, b []byte) ([]byte, error) {
+	t0 := time.Now()
+	resp, err := s.cfg.Planner.PlanHeld(r.Context(), req, held)
+	if err != nil {
+		return b, err
+	}
+	s.metrics.planDuration.Observe(time.Since(t0).Seconds())
+	if !seesContacts(r, false) {
+		redactCustomers(resp.Critical)
+	}
+	b, err = resp.AppendJSON(b)
+	return append(b, '\n'), err
 }
 
 // planFromQuery reads a plan request from query parameters: pipe, at,

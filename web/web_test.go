@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/waterline-gis/waterline/gis"
@@ -26,6 +28,9 @@ const sharedData = "../../shared/data"
 
 // giswaterServer serves the shared Giswater sample, stored in its own CRS
 // (EPSG:25831) in a fresh PostGIS database.
+// giswaterServer serves the shared Giswater sample, with shutoff plans
+// gated one at a time (web.Config.PlanSlots) as `waterline serve` gates
+// them at the number of CPUs.
 func giswaterServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	f, err := os.Open(filepath.Join(sharedData, "giswater/network.geojson"))
@@ -48,10 +53,40 @@ func giswaterServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	srv := web.New(web.Config{Store: st, Live: live, Tiles: tiles.New(pool, 25831, 1<<20),
-		Planner: &repair.Planner{Store: st, Live: live}, TZ: mustLoc(t)})
+		Planner: &repair.Planner{Store: st, Live: live}, TZ: mustLoc(t), PlanSlots: 1})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// TestPlanSlots: with one plan at a time, plans asked at once all get
+// their answer (each turn is given back), the same as asked alone.
+func TestPlanSlots(t *testing.T) {
+	ts := giswaterServer(t)
+	pipes := []string{"2061", "114215", "114181", "114232", "2108", "2034"}
+	alone := map[string]string{}
+	for _, p := range pipes {
+		code, m := post(t, ts.URL+"/api/shutoffs/plan", `{"pipe":"`+p+`"}`)
+		if code != 200 {
+			t.Fatalf("pipe %s: %d %v", p, code, m)
+		}
+		alone[p] = fmt.Sprint(m["valves_to_close"], m["customers"])
+	}
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := pipes[i%len(pipes)]
+			code, m := post(t, ts.URL+"/api/shutoffs/plan", `{"pipe":"`+p+`"}`)
+			if code != 200 {
+				t.Errorf("pipe %s asked with others: %d %v", p, code, m)
+			} else if got := fmt.Sprint(m["valves_to_close"], m["customers"]); got != alone[p] {
+				t.Errorf("pipe %s asked with others: %s, alone %s", p, got, alone[p])
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func post(t *testing.T, url, body string) (int, map[string]any) {

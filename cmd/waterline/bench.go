@@ -21,7 +21,6 @@ import (
 	"github.com/waterline-gis/waterline/gis/netjson"
 	"github.com/waterline-gis/waterline/gis/store"
 	"github.com/waterline-gis/waterline/gis/tiles"
-	"github.com/waterline-gis/waterline/repair"
 	"github.com/waterline-gis/waterline/web"
 )
 
@@ -153,8 +152,18 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "segments: %d shutoff units over %d base segments in %.2f s (target < 2 s)\n", stats.Units, stats.BaseSegments, time.Since(t0).Seconds())
 
 	// 6. Plans over HTTP on loopback.
+	// As serve: plans see the valves repair jobs hold closed (kept in
+	// memory by notifications), a spare P, and plans gated at the number
+	// of CPUs.
+	planner, jobs, err := repairService(st, live, cfg, log, "")
+	if err != nil {
+		return err
+	}
+	heldCtx, stopHeld := context.WithCancel(ctx)
+	defer stopHeld()
+	go jobs.RunHeld(heldCtx, 30*time.Second) //nolint:errcheck // returns when heldCtx ends
 	srv := web.New(web.Config{Store: st, Live: live, Tiles: tiles.New(pool, cfg.SRID, 64<<20),
-		Planner: &repair.Planner{Store: st, Live: live}, TZ: cfg.TZ})
+		Planner: planner, TZ: cfg.TZ, PlanSlots: spareProc(e.getenv)})
 	ln, err := net0()
 	if err != nil {
 		return err

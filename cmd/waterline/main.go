@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"syscall"
 	"time"
@@ -204,4 +205,23 @@ func main() {
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		isTTY: isTerminal(os.Stderr),
 	}))
+}
+
+// spareProc lets the Go runtime run one more goroutine at once than its
+// default (the CPUs it may use), unless GOMAXPROCS is set in the
+// environment, and returns that default, for web.Config.PlanSlots. While
+// every P is busy the runtime looks for requests that have arrived only
+// when a P runs out of work (or every 10 ms), so under load requests wait
+// unread and are then served in a random order; with shutoff plans gated
+// at the number of CPUs, the spare P is mostly idle and reads each request
+// when it comes, and plans are served first come, first served. Calling it
+// again gives the same setting.
+func spareProc(getenv func(string) string) int {
+	if getenv("GOMAXPROCS") != "" {
+		return runtime.GOMAXPROCS(0)
+	}
+	runtime.SetDefaultGOMAXPROCS()
+	n := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(n + 1)
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -49,18 +50,22 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("load network: %w", err)
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var background sync.WaitGroup // of the goroutines bg ends
+	background.Go(func() {
 		live.Run(bg) //nolint:errcheck // returns when bg ends
-	}()
+	})
 
 	// Services and the scheduled jobs, on one cron in the utility's zone.
-	fail := func(err error) error { stopBG(); <-done; return err }
+	fail := func(err error) error { stopBG(); background.Wait(); return err }
 	planner, jobs, err := repairService(st, live, cfg, log, *webhook)
 	if err != nil {
 		return fail(err)
 	}
+	// Plans see the valves repair jobs hold closed from memory, kept
+	// current by notifications.
+	background.Go(func() {
+		jobs.RunHeld(bg, 30*time.Second) //nolint:errcheck // returns when bg ends
+	})
 	patrolSvc, err := patrol.New(patrol.Config{Store: st, Live: live, Grades: cfg.Rules.Grades, Rules: cfg.Rules.Patrol,
 		TZ: cfg.TZ, Log: log, Replica: replicaName()})
 	if err != nil {
@@ -125,6 +130,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Planner: planner, Jobs: jobs, Patrol: patrolSvc,
 		Log: log, TZ: cfg.TZ, Basemap: *basemap,
 		Auth: users, Limits: &limits, TrustedOrigins: sc.origins, Replica: replicaName(),
+		PlanSlots: spareProc(e.getenv),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -178,7 +184,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// point), the network listener; the pool closes last (deferred).
 	stopJobs()
 	stopBG()
-	<-done
+	background.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
