@@ -29,7 +29,8 @@ const HeldChannel = "waterline_repair_jobs"
 // While RunHeld runs, the answer comes from memory, refreshed on every
 // change to repair jobs: at once for changes this Jobs makes, within
 // the notification's delivery (milliseconds) for other replicas'.
-// Otherwise it asks the database.
+// Otherwise it asks the database. The slice may be shared: callers must
+// not change it.
 func (j *Jobs) HeldClosed(ctx context.Context) ([]string, error) {
 	if vs := j.held.vs.Load(); vs != nil {
 		return *vs, nil

@@ -48,7 +48,7 @@ type ValveStep struct {
 	Order     int      `json:"order"`
 	ID        string   `json:"id"`
 	DN        int      `json:"dn"`
-	X         float64  `json:"x"`
+	X         float64  `json:"x"` // in the storage CRS, to the millimetre
 	Y         float64  `json:"y"`
 	Lon       float64  `json:"lon"`
 	Lat       float64  `json:"lat"`
@@ -64,12 +64,16 @@ type ValveStep struct {
 	holdsJSON []byte
 }
 
+// mm rounds metres to the millimetre: finer digits say nothing about a
+// surveyed valve and cost the answer bytes and encoding time.
+func mm(v float64) float64 { return math.Round(v*1000) / 1000 }
+
 // Leak says where the plan put the leak.
 type Leak struct {
 	Pipe string  `json:"pipe"`
 	At   float64 `json:"at"`
-	S    float64 `json:"s_m"`
-	X    float64 `json:"x"`
+	S    float64 `json:"s_m"` // to the millimetre
+	X    float64 `json:"x"`   // in the storage CRS, to the millimetre
 	Y    float64 `json:"y"`
 	Lon  float64 `json:"lon"`
 	Lat  float64 `json:"lat"`
@@ -253,7 +257,7 @@ func (p *Planner) PlanHeld(ctx context.Context, req PlanRequest, held []string) 
 	if t.PipeLen[leak.Pipe] > 0 {
 		at = leak.S / t.PipeLen[leak.Pipe]
 	}
-	resp.Leak = Leak{Pipe: t.PipeID.At(int(leak.Pipe)), At: at, S: leak.S, X: lp[0], Y: lp[1], DN: int(t.PipeDN[leak.Pipe])}
+	resp.Leak = Leak{Pipe: t.PipeID.At(int(leak.Pipe)), At: at, S: mm(leak.S), X: mm(lp[0]), Y: mm(lp[1]), DN: int(t.PipeDN[leak.Pipe])}
 
 	// Closing order.
 	steps := make([]ValveStep, len(plan.ToClose))
@@ -263,7 +267,7 @@ func (p *Planner) PlanHeld(ctx context.Context, req PlanRequest, held []string) 
 		// The far side's pipes, sorted by id; shared with the network
 		// (read only, like the whole answer).
 		holds := n.SegmentPipeIDs(plan.FarSide[k])
-		steps[k] = ValveStep{ID: t.ValveID.At(int(v)), DN: int(t.ValveDN[v]), X: x, Y: y, HoldsBack: holds, valve: v, pos: k,
+		steps[k] = ValveStep{ID: t.ValveID.At(int(v)), DN: int(t.ValveDN[v]), X: mm(x), Y: mm(y), HoldsBack: holds, valve: v, pos: k,
 			holds: holds, holdsJSON: n.SegmentPipeIDsJSON(plan.FarSide[k])}
 		dist[k] = math.Hypot(x-lp[0], y-lp[1])
 	}
