@@ -32,26 +32,39 @@ func AppendFloat(b []byte, f float64) []byte {
 			i := len(d)
 			ip, fp := u/10_000_000, u%10_000_000
 			if fp != 0 {
+				// Drop trailing zeros, then write the nd digits left
+				// two at a time.
 				nd := 7
-				for fp%10 == 0 {
+				for fp%100 == 0 {
+					fp /= 100
+					nd -= 2
+				}
+				if fp%10 == 0 {
 					fp /= 10
 					nd--
 				}
-				for ; nd > 0; nd-- {
+				for ; nd >= 2; nd -= 2 {
+					i -= 2
+					q := 2 * (fp % 100)
+					d[i], d[i+1] = digitPairs[q], digitPairs[q+1]
+					fp /= 100
+				}
+				if nd == 1 {
 					i--
-					d[i] = byte('0' + fp%10)
-					fp /= 10
+					d[i] = byte('0' + fp)
 				}
 				i--
 				d[i] = '.'
 			}
-			for {
+			for ip >= 10 {
+				i -= 2
+				q := 2 * (ip % 100)
+				d[i], d[i+1] = digitPairs[q], digitPairs[q+1]
+				ip /= 100
+			}
+			if ip > 0 || i == len(d) || d[i] == '.' {
 				i--
-				d[i] = byte('0' + ip%10)
-				ip /= 10
-				if ip == 0 {
-					break
-				}
+				d[i] = byte('0' + ip)
 			}
 			if f < 0 {
 				i--
@@ -78,6 +91,11 @@ func AppendFloat(b []byte, f float64) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// digitPairs are "00" to "99", for writing two decimal digits at once.
+const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
+	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
 
 // AppendString appends s quoted as encoding/json writes a string
 // without HTML escaping: quotation mark, backslash and control characters

@@ -79,3 +79,21 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendFloat writes coordinates in degrees (seven decimals)
+// and lengths in metres (two), as a plan's answer holds them.
+func BenchmarkAppendFloat(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	fs := make([]float64, 1024)
+	for i := range fs {
+		if i%2 == 0 {
+			fs[i] = math.Round((116+r.Float64())*1e7) / 1e7
+		} else {
+			fs[i] = math.Round(r.Float64()*1e5) / 100
+		}
+	}
+	buf := make([]byte, 0, 64)
+	for i := 0; b.Loop(); i++ {
+		buf = AppendFloat(buf[:0], fs[i%len(fs)])
+	}
+}
