@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -37,7 +38,9 @@ func TestHTTPLoad(t *testing.T) {
 			io.WriteString(w, `{"error":{}}`) //nolint:errcheck
 			return
 		}
-		io.WriteString(w, strings.Repeat("x", 100_000)) //nolint:errcheck // larger than the client's buffer
+		// Larger than the client's buffer, with its length, as plans are.
+		w.Header().Set("Content-Length", "100000")
+		io.WriteString(w, strings.Repeat("x", 100_000)) //nolint:errcheck
 	}))
 	ts := httptest.NewServer(h)
 	defer ts.Close()
@@ -73,5 +76,27 @@ func TestHTTPLoad(t *testing.T) {
 	}
 	if _, err := l.run(context.Background(), "ftp://example.org/"); err == nil {
 		t.Fatal("a non-http URL was accepted")
+	}
+}
+
+func TestReadResponseHead(t *testing.T) {
+	for in, want := range map[string]struct{ status, length int }{
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 5\r\n\r\nhello": {200, 5},
+		"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n":                       {503, 0},
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n":        {-1, -1},
+		"HTTP/1.1 200 OK\r\n\r\n":                      {-1, -1},
+		"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n": {-1, -1},
+		"SSH-2.0-OpenSSH\r\n":                          {-1, -1},
+	} {
+		status, length, err := readResponseHead(bufio.NewReader(strings.NewReader(in)))
+		if want.status < 0 {
+			if err == nil {
+				t.Errorf("%q: accepted (%d, %d)", in, status, length)
+			}
+			continue
+		}
+		if err != nil || status != want.status || length != want.length {
+			t.Errorf("%q: %d %d %v, want %d %d", in, status, length, err, want.status, want.length)
+		}
 	}
 }
