@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/waterline-gis/waterline/gis/store"
 )
 
 // querier is a pool or a transaction.
@@ -108,32 +109,10 @@ func (j *Jobs) RunHeld(ctx context.Context, pollEvery time.Duration) error {
 }
 
 func (j *Jobs) listenHeld(ctx context.Context, pollEvery time.Duration) error {
-	conn, err := j.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("repair: listen: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+HeldChannel); err != nil {
-		return fmt.Errorf("repair: listen: %w", err)
-	}
-	j.held.listening.Store(true)
-	for {
-		// Read after LISTEN, and after every notification or quiet
-		// spell: no change is missed between the read and the wait.
-		if err := j.refreshHeld(ctx); err != nil {
-			return err
-		}
-		wctx, cancel := context.WithTimeout(ctx, pollEvery)
-		_, err := conn.Conn().WaitForNotification(wctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil && wctx.Err() == nil {
-			conn.Conn().Close(context.Background()) //nolint:errcheck // broken: drop it
-			return fmt.Errorf("repair: wait for notification: %w", err)
-		}
-	}
+	return store.Follow(ctx, j.pool, HeldChannel, pollEvery, func(ctx context.Context) error {
+		j.held.listening.Store(true) // listening: the cache may be filled
+		return j.refreshHeld(ctx)
+	})
 }
 
 // heldExcept is HeldClosed without the valves of job except.

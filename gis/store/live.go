@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/waterline-gis/waterline/gis"
 )
 
@@ -89,19 +91,29 @@ func (l *Live) Run(ctx context.Context) error {
 }
 
 func (l *Live) listen(ctx context.Context) error {
-	conn, err := l.st.pool.Acquire(ctx)
+	return Follow(ctx, l.st.pool, NotifyChannel, l.PollEvery, l.Reload)
+}
+
+// Follow listens on channel on a connection of its own from pool and
+// calls refresh once listening, then after every notification and after
+// every quiet spell of pollEvery (a backstop for a lost one): refresh
+// never misses a change announced after Follow began to listen. It
+// returns nil when ctx ends, or the first error of the connection or of
+// refresh (the caller retries).
+func Follow(ctx context.Context, pool *pgxpool.Pool, channel string, pollEvery time.Duration, refresh func(context.Context) error) error {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("store: listen: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return fmt.Errorf("store: listen: %w", err)
 	}
-	if err := l.Reload(ctx); err != nil {
-		return err
-	}
 	for {
-		wctx, cancel := context.WithTimeout(ctx, l.PollEvery)
+		if err := refresh(ctx); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, pollEvery)
 		_, err := conn.Conn().WaitForNotification(wctx)
 		cancel()
 		if ctx.Err() != nil {
@@ -109,10 +121,7 @@ func (l *Live) listen(ctx context.Context) error {
 		}
 		if err != nil && wctx.Err() == nil {
 			conn.Conn().Close(context.Background()) //nolint:errcheck // broken: drop it
-			return fmt.Errorf("store: wait for notification: %w", err)
-		}
-		if err := l.Reload(ctx); err != nil {
-			return err
+			return fmt.Errorf("store: wait for notification on %s: %w", channel, err)
 		}
 	}
 }
