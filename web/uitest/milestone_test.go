@@ -318,3 +318,50 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// TestCrewBoard: a signed-in crew member's board lists the open jobs of
+// their crews (not the others, and without an error: the list of every
+// job is not theirs to read), and from it they record their milestones.
+func TestCrewBoard(t *testing.T) {
+	o := tilestest.GridOptions{NX: 12, NY: 12, Spacing: 80}
+	s := serveWith(t, tilestest.Grid(o), o, siteOptions{signIn: true})
+	ctx := context.Background()
+	if _, err := s.users.AddUser(ctx, auth.NewUser{Name: "zhao", DisplayName: "抢修班 赵", Role: auth.Crew, Password: "crew-pass-2026"}); err != nil {
+		t.Fatal(err)
+	}
+	open := func(pipe string) int64 {
+		at := 0.5
+		jb, err := s.jobs.Open(ctx, repair.OpenRequest{Leak: repair.PlanRequest{Pipe: pipe, At: &at}, By: "调度员",
+			Order: repair.WorkOrder{Source: "热线电话", Content: "路面冒水", Address: "解放路 11号"}}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jb.ID
+	}
+	mine, other := open(tilestest.HPipe(3, 5)), open(tilestest.HPipe(8, 2))
+	if _, err := s.users.SetCrew(ctx, mine, []string{"zhao"}, "调度员"); err != nil {
+		t.Fatal(err)
+	}
+	p := Open(t, s.url, Options{})
+	p.WaitFor(`!!document.querySelector('#login-form')`, 20*time.Second)
+	p.SetValue("#login-name", "zhao")
+	p.SetValue("#login-password", "crew-pass-2026")
+	p.ClickOn("#login-submit")
+	p.WaitAfterNavigation(`window.__waterline && window.__waterline.ready === true`, 30*time.Second)
+	p.WaitIdle()
+	openDetail(p, mine)
+	var listed []string
+	p.Eval(`[...document.querySelectorAll('#board-list [data-job-id]')].map(li => li.dataset.jobId)`, &listed)
+	if !slicesEqual(listed, []string{fmt.Sprint(mine)}) {
+		t.Errorf("the crew's board lists %v, want only job %d (not %d)", listed, mine, other)
+	}
+	var banner bool
+	p.Eval(`!document.querySelector('#error-banner').hidden`, &banner)
+	if banner {
+		t.Error("the crew's board shows an error")
+	}
+	if ms := recordButtons(p); len(ms) == 0 || ms[0] != "dispatched" {
+		t.Errorf("record buttons %v: want dispatched first", ms)
+	}
+	noPageErrors(t, p)
+}

@@ -156,6 +156,7 @@ export function can(what) {
     upload_survey: ['admin', 'gis'],
     approve_survey: ['admin', 'gis'],
     customers: ['admin', 'dispatcher'],
+    list_jobs: ['admin', 'dispatcher', 'viewer'],
     record_milestone: ['admin', 'dispatcher', 'crew'],
     fail_valve: ['admin', 'dispatcher', 'crew'],
   };

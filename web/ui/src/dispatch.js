@@ -81,11 +81,13 @@ function isLate(job) {
   return (job.overdue?.length || 0) > 0 || job.next?.state === 'overdue';
 }
 
-// loadBoard fetches the open jobs with their next deadlines.
+// loadBoard fetches the open jobs with their next deadlines: every open
+// job, or for a crew member the open jobs of their crews (api/me/jobs).
 export async function loadBoard() {
   try {
-    const l = await api('api/repair/jobs?status=open&limit=200');
-    board.jobs = l?.jobs || [];
+    const all = can('list_jobs');
+    const l = await api(all ? 'api/repair/jobs?status=open&limit=200' : 'api/me/jobs');
+    board.jobs = (l?.jobs || []).filter((j) => all || j.status === 'open');
     board.unavailable = false;
   } catch (e) {
     if (e.status === 404 || e.status === 503) {
