@@ -42,7 +42,8 @@ type Step struct {
 	Label     string      `json:"label"`
 	LabelZH   string      `json:"label_zh"`
 	Requires  []Milestone `json:"requires,omitempty"`
-	Rule      string      `json:"rule,omitempty"` // how the due time was found
+	Optional  bool        `json:"optional,omitempty"` // may be recorded as not applicable
+	Rule      string      `json:"rule,omitempty"`     // how the due time was found
 	Due       *time.Time  `json:"due,omitempty"`
 	Done      *time.Time  `json:"done,omitempty"`
 	State     string      `json:"state"`
@@ -72,7 +73,7 @@ func (r Rules) Timeline(f Facts, cal *Calendar, loc *time.Location, now time.Tim
 
 // step computes one step of the timeline.
 func (r Rules) step(f Facts, s step, cal *Calendar, loc *time.Location, now time.Time) Step {
-	st := Step{Milestone: s.m, Label: s.label, LabelZH: s.labelZH, Requires: s.requires, State: StatePending}
+	st := Step{Milestone: s.m, Label: s.label, LabelZH: s.labelZH, Requires: s.requires, Optional: s.optional, State: StatePending}
 	due, rule, warn, hasDue := r.due(f, s.m, cal, loc, true)
 	st.Rule = rule
 	if hasDue {

@@ -1,8 +1,17 @@
 package uitest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -362,6 +371,78 @@ func TestCrewBoard(t *testing.T) {
 	}
 	if ms := recordButtons(p); len(ms) == 0 || ms[0] != "dispatched" {
 		t.Errorf("record buttons %v: want dispatched first", ms)
+	}
+	noPageErrors(t, p)
+}
+
+// TestMilestonePhotoAndNotApplicable: a photo taken with a milestone is
+// shrunk to a JPEG, stored with it and linked from the timeline; an
+// optional milestone is recorded as not applicable only with a reason in
+// the note.
+func TestMilestonePhotoAndNotApplicable(t *testing.T) {
+	s := newSite(t)
+	id := openJobAPI(t, s, tilestest.HPipe(3, 7), 2*time.Hour,
+		"dispatched", "on_site", "barriers", "approved", "valves_closed")
+	// A 2400×1800 camera picture (PNG, several MB as pixels): larger than
+	// the 1600 px a side the photo is shrunk to.
+	img := image.NewRGBA(image.Rect(0, 0, 2400, 1800))
+	for y := 0; y < 1800; y++ {
+		for x := 0; x < 2400; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8(x ^ y), 255})
+		}
+	}
+	path := filepath.Join(t.TempDir(), "site.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	p := Open(t, s.url, Options{})
+	p.WaitReady()
+	openDetail(p, id)
+	p.SetValue("#milestone-by", "班组")
+	p.SetValue("#milestone-note", "DN200 铸铁管更换 1.5 m")
+	p.SetFiles("#milestone-photo", path)
+	p.ClickOn(`#milestone-record[data-milestone="repaired"]`)
+	p.WaitFor(`document.querySelector('#job-timeline li[data-milestone="repaired"]')?.dataset.state === 'done' || !document.querySelector('#error-banner').hidden`, 30*time.Second)
+	var link string
+	p.Eval(`document.querySelector('#job-timeline li[data-milestone="repaired"] a.tl-photo')?.getAttribute('href') || ''`, &link)
+	if link == "" {
+		var banner string
+		p.Eval(`document.querySelector('#error-banner').textContent`, &banner)
+		t.Fatalf("no photo link on the repaired milestone (banner %q)", banner)
+	}
+	res, err := http.Get(s.url + "/" + strings.TrimPrefix(link, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("the photo: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	got, err := jpeg.DecodeConfig(bytes.NewReader(body))
+	if err != nil || got.Width != 1600 || got.Height != 1200 || len(body) > 600<<10 {
+		t.Errorf("the stored photo: %dx%d, %d bytes, %v; want 1600x1200 within 600 KiB", got.Width, got.Height, len(body), err)
+	}
+
+	// Site restored does not apply: refused without a reason, recorded
+	// with one.
+	p.WaitFor(`!!document.querySelector('.milestone-na[data-milestone="site_restored"]')`, 10*time.Second)
+	p.ClickOn(`.milestone-na[data-milestone="site_restored"]`)
+	p.WaitFor(`!document.querySelector('#error-banner').hidden`, 10*time.Second)
+	if state, _, _, _ := getJob(t, s, id).step(t, "site_restored"); state == "not_applicable" {
+		t.Fatal("recorded as not applicable without a reason")
+	}
+	p.SetValue("#milestone-note", "路面未开挖")
+	p.ClickOn(`.milestone-na[data-milestone="site_restored"]`)
+	p.WaitFor(`document.querySelector('#job-timeline li[data-milestone="site_restored"]')?.dataset.state === 'not_applicable'`, 20*time.Second)
+	if state, _, _, note := getJob(t, s, id).step(t, "site_restored"); state != "not_applicable" || note != "路面未开挖" {
+		t.Errorf("site restored: %s, note %q", state, note)
 	}
 	noPageErrors(t, p)
 }

@@ -208,7 +208,9 @@ async function showJob(id) {
       h('span', { class: 'tl-label' }, pick(s.label_zh, s.label)),
       h('span', { class: 'tl-state' }, t(`state_${s.state}`)),
       s.done ? h('small', {}, t('tl_done', { t: clock(s.done) })) : s.due ? h('small', {}, t('tl_due', { t: clock(s.due) })) : null,
-      s.late_by ? h('small', { class: 'late' }, t('late_by', { t: duration((s.late_by_s || 0) * 1000) })) : null))),
+      s.late_by ? h('small', { class: 'late' }, t('late_by', { t: duration((s.late_by_s || 0) * 1000) })) : null,
+      s.note ? h('small', { class: 'tl-note muted' }, s.note) : null,
+      s.photo ? h('a', { class: 'tl-photo', href: s.photo, target: '_blank', rel: 'noopener' }, t('ms_photo_link')) : null))),
     failuresList(jb),
     recordForm(jb, kept));
   el.hidden = false;
@@ -263,6 +265,7 @@ function recordForm(jb, kept = {}) {
   const time = h('input', { id: 'milestone-time', type: 'datetime-local', value: kept.time || '' });
   const note = h('input', { id: 'milestone-note', maxlength: 500, value: kept.note || '' });
   const by = userName() ? null : h('input', { id: 'milestone-by', maxlength: 100, value: kept.by ?? remembered() });
+  const photo = h('input', { id: 'milestone-photo', type: 'file', accept: 'image/*', capture: 'environment' });
   const hint = h('small', { class: 'muted' }, t('ms_time_hint'), ' · ',
     h('button', { type: 'button', class: 'text-button', id: 'milestone-now', onclick: () => { time.value = zoneInput(serverNow(), tz); } }, t('ms_now')));
   const box = h('section', { id: 'milestone-form', class: 'record-form', dataset: { state: 'ready' } });
@@ -273,6 +276,19 @@ function recordForm(jb, kept = {}) {
     dataset: { milestone: s.milestone },
     onclick: () => send(box, jb.id, `api/repair/jobs/${jb.id}/milestones`, { milestone: s.milestone }, pick(s.label_zh, s.label)),
   }, t('ms_record_btn', { m: pick(s.label_zh, s.label) })));
+  // Optional milestones (callback, site restored, road notice) may not
+  // apply to a job: recorded so, with the reason in the note.
+  const skips = ms.filter((s) => s.optional).map((s) => h('button', {
+    type: 'button', class: 'text-button milestone-na', dataset: { milestone: s.milestone },
+    onclick: () => {
+      if (!note.value.trim()) {
+        showError(Object.assign(new Error(t('ms_na_needs_note')), { code: 'milestone.note' }));
+        note.focus();
+        return;
+      }
+      send(box, jb.id, `api/repair/jobs/${jb.id}/milestones`, { milestone: s.milestone, not_applicable: true }, pick(s.label_zh, s.label));
+    },
+  }, t('ms_na_btn', { m: pick(s.label_zh, s.label) })));
   const common = () => {
     const b = {};
     if (time.value) {
@@ -284,6 +300,7 @@ function recordForm(jb, kept = {}) {
     return b;
   };
   box.common = common;
+  box.photo = photo;
   let fail = null;
   if (valves.length) {
     const sel = h('select', { id: 'valve-fail-select' }, valves.map((v) => h('option', { value: v }, v)));
@@ -299,7 +316,9 @@ function recordForm(jb, kept = {}) {
     field(t('ms_time', { zone: zoneLabel(serverNow(), tz) }), time, hint),
     by ? field(t('ms_by'), by) : null,
     field(t('ms_note'), note),
+    ms.length ? field(t('ms_photo'), photo) : null,
     ms.length ? h('div', { class: 'record-buttons' }, buttons) : null,
+    skips.length ? h('div', { class: 'record-buttons' }, skips) : null,
     fail);
 }
 
@@ -318,6 +337,8 @@ async function send(box, id, path, body, label) {
   box.dataset.state = 'saving';
   for (const b of box.querySelectorAll('button')) b.disabled = true;
   try {
+    const file = box.photo?.files?.[0];
+    if (body.milestone && !body.not_applicable && file) req.photo = await shrinkPhoto(file);
     const res = await api(path, { json: req });
     hideError();
     if (req.by && !userName()) {
@@ -342,8 +363,8 @@ async function send(box, id, path, body, label) {
       app.w.lastFailure = { job: id, valve: body.valve, extra: f?.extra_valves || [] };
       toast(t('vf_recorded', { v: body.valve, n: f?.extra_valves?.length ?? 0 }));
     }
-    // The time and note were this record's: the next starts blank.
-    for (const f of ['milestone-time', 'milestone-note']) {
+    // The time, note and photo were this record's: the next starts blank.
+    for (const f of ['milestone-time', 'milestone-note', 'milestone-photo']) {
       const el = document.getElementById(f);
       if (el) el.value = '';
     }
@@ -355,6 +376,32 @@ async function send(box, id, path, body, label) {
     for (const b of box.querySelectorAll('button')) b.disabled = false;
     showError(e);
   }
+}
+
+// maxPhotoBytes is what a milestone's photo may weigh once shrunk (the
+// server takes up to 700 KiB).
+const maxPhotoBytes = 600 << 10;
+
+// shrinkPhoto turns a picture from the camera or the gallery into a JPEG
+// data URL of at most 1600 px a side and maxPhotoBytes, as the milestone
+// API takes it.
+async function shrinkPhoto(file) {
+  let img;
+  try {
+    img = await createImageBitmap(file);
+  } catch {
+    throw Object.assign(new Error(t('ms_photo_unreadable')), { code: 'milestone.photo' });
+  }
+  const scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+  const c = document.createElement('canvas');
+  c.width = Math.max(1, Math.round(img.width * scale));
+  c.height = Math.max(1, Math.round(img.height * scale));
+  c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+  for (const q of [0.85, 0.7, 0.5, 0.35]) {
+    const url = c.toDataURL('image/jpeg', q);
+    if ((url.length - url.indexOf(',') - 1) * 0.75 <= maxPhotoBytes) return url;
+  }
+  throw Object.assign(new Error(t('ms_photo_too_big')), { code: 'milestone.photo' });
 }
 
 function closeJob() {
