@@ -3,6 +3,7 @@ package gis_test
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -173,5 +174,38 @@ func TestFallbacksGiswater(t *testing.T) {
 		stats.plans, stats.valves, stats.extraValves, stats.extraCustomers, stats.grownCutOff, stats.pipeLevel)
 	if stats.valves == 0 {
 		t.Fatal("no valve to close in the sample")
+	}
+}
+
+// TestRenderWithRanks: plans rendered after RankIDs list the same ids in
+// the same order as before it, when they were sorted as strings.
+func TestRenderWithRanks(t *testing.T) {
+	ds, err := gen.Generate(gen.Options{Pipes: 5000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, _ := gis.Resolve(ds, 0)
+	n := gis.NewNetwork(topo)
+	var leaks []gis.Leak
+	for p := 0; p < topo.NumPipes(); p += 7 {
+		if topo.PipeInService[p] {
+			leaks = append(leaks, gis.Leak{Pipe: int32(p), S: topo.PipeLen[p] / 2})
+		}
+	}
+	before := make([]gis.Result, len(leaks))
+	for i, l := range leaks {
+		before[i] = n.Render(n.Normal().Isolate(l))
+	}
+	n.RankIDs()
+	customers := 0
+	for i, l := range leaks {
+		after := n.Render(n.Normal().Isolate(l))
+		if !reflect.DeepEqual(after, before[i]) {
+			t.Fatalf("leak on %s: ranked %+v, sorted as strings %+v", topo.PipeID.At(int(l.Pipe)), after, before[i])
+		}
+		customers += len(after.Customers)
+	}
+	if customers == 0 {
+		t.Fatal("no plan had customers to sort")
 	}
 }

@@ -25,6 +25,9 @@ type Network struct {
 
 	pipeByID  *StringIndex
 	valveByID *StringIndex
+	// ranks of the id columns (Strings.Ranks), for sorting plans' id
+	// lists without comparing strings; nil until RankIDs has run.
+	ranks atomic.Pointer[idRanks]
 
 	nVert int32
 	// pieces
@@ -399,6 +402,24 @@ func (n *Network) locate(p int32, s float64) int32 {
 		k--
 	}
 	return lo + int32(k)
+}
+
+// idRanks are the ranks of the pipe, valve, connection and customer ids.
+type idRanks struct{ pipe, valve, conn, cust []int32 }
+
+// RankIDs ranks the pipe, valve, connection and customer ids
+// (Strings.Ranks), two columns at a time, so that plans sort their id
+// lists by comparing integers. Plans are the same without it, only
+// slower; store.Live runs it before it publishes a network (0.6 s for the
+// million-pipe city on two cores).
+func (n *Network) RankIDs() {
+	t := n.Topo
+	var rk idRanks
+	var wg sync.WaitGroup
+	wg.Go(func() { rk.pipe, rk.valve = t.PipeID.Ranks(), t.ValveID.Ranks() })
+	rk.cust, rk.conn = t.CustID.Ranks(), t.ConnID.Ranks()
+	wg.Wait()
+	n.ranks.Store(&rk)
 }
 
 // PipeIndex returns the index of the pipe with the given id.

@@ -1,6 +1,7 @@
 package gis
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -31,17 +32,23 @@ func SortIDs(ids []string) {
 	sort.Slice(ids, func(a, b int) bool { return naturalLess(ids[a], ids[b]) })
 }
 
-// names returns the ids of the items idx (indices into all), sorted and
-// unique.
-func names[C interface{ At(int) string }](all C, idx []int32) []string {
+// names returns the ids of the items idx (indices into all), sorted as
+// strings and unique. rank, when not nil, is all.Ranks(): the sort then
+// compares ranks, not strings.
+func names[C interface{ At(int) string }](all C, rank, idx []int32) []string {
 	ix := slices.Clone(idx)
 	slices.Sort(ix)
 	ix = slices.Compact(ix)
+	if rank != nil {
+		slices.SortFunc(ix, func(a, b int32) int { return cmp.Compare(rank[a], rank[b]) })
+	}
 	out := make([]string, len(ix))
 	for k, i := range ix {
 		out[k] = all.At(int(i))
 	}
-	sort.Strings(out)
+	if rank == nil {
+		sort.Strings(out)
+	}
 	return out
 }
 
@@ -55,16 +62,20 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // Render turns a plan into ids.
 func (n *Network) Render(p Plan) Result {
 	t := n.Topo
+	rk := n.ranks.Load()
+	if rk == nil {
+		rk = &idRanks{}
+	}
 	r := Result{
-		ValvesToClose:       names(t.ValveID, p.ToClose),
-		ValvesDrySide:       names(t.ValveID, p.DrySide),
-		ValvesAlreadyClosed: names(t.ValveID, p.AlreadyClosed),
-		ValvesFailed:        names(t.ValveID, p.FailedValves),
-		SegmentPipes:        names(t.PipeID, p.SegmentPipes),
-		UnintendedPipes:     names(t.PipeID, p.UnintendedPipes),
-		Connections:         names(t.ConnID, p.Connections),
-		Customers:           names(t.CustID, p.Customers),
-		Hydrants:            names(idList(t.HydrantID), p.Hydrants),
+		ValvesToClose:       names(t.ValveID, rk.valve, p.ToClose),
+		ValvesDrySide:       names(t.ValveID, rk.valve, p.DrySide),
+		ValvesAlreadyClosed: names(t.ValveID, rk.valve, p.AlreadyClosed),
+		ValvesFailed:        names(t.ValveID, rk.valve, p.FailedValves),
+		SegmentPipes:        names(t.PipeID, rk.pipe, p.SegmentPipes),
+		UnintendedPipes:     names(t.PipeID, rk.pipe, p.UnintendedPipes),
+		Connections:         names(t.ConnID, rk.conn, p.Connections),
+		Customers:           names(t.CustID, rk.cust, p.Customers),
+		Hydrants:            names(idList(t.HydrantID), nil, p.Hydrants),
 		Households:          p.Households,
 		LengthM:             round3(p.SegmentLength + p.UnintendedLength),
 		SegmentLengthM:      round3(p.SegmentLength),
@@ -76,6 +87,6 @@ func (n *Network) Render(p Plan) Result {
 			crit = append(crit, c)
 		}
 	}
-	r.CriticalCustomers = names(t.CustID, crit)
+	r.CriticalCustomers = names(t.CustID, rk.cust, crit)
 	return r
 }

@@ -1,9 +1,12 @@
 package gis
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"math"
+	"slices"
+	"strings"
 )
 
 // Strings is a read-only column of strings kept in one buffer. A []string
@@ -123,4 +126,26 @@ func (x *StringIndex) Find(s string) (int32, bool) {
 		h = (h + 1) & x.mask
 	}
 	return -1, false
+}
+
+// Ranks returns each value's place in the column sorted as strings are
+// (byte-wise; equal values by position): rank[i] < rank[j] exactly when
+// value i sorts before value j. Sorting positions by rank sorts their
+// values without comparing a string.
+func (s Strings) Ranks() []int32 {
+	idx := make([]int32, s.Len())
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := strings.Compare(s.At(int(a)), s.At(int(b))); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	rank := make([]int32, len(idx))
+	for r, i := range idx {
+		rank[i] = int32(r)
+	}
+	return rank
 }

@@ -66,3 +66,17 @@ func TestStringIndex(t *testing.T) {
 		t.Fatal("found in an empty column")
 	}
 }
+
+func TestRanks(t *testing.T) {
+	vals := []string{"P10", "P9", "", "管-3", "P10", "A", "p1"}
+	s := StringsOf(vals...)
+	rank := s.Ranks()
+	for i := range vals {
+		for j := range vals {
+			want := vals[i] < vals[j] || vals[i] == vals[j] && i < j
+			if got := rank[i] < rank[j]; got != want {
+				t.Errorf("rank[%d]=%d < rank[%d]=%d is %v; %q before %q is %v", i, rank[i], j, rank[j], got, vals[i], vals[j], want)
+			}
+		}
+	}
+}

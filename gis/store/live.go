@@ -67,6 +67,7 @@ func (l *Live) Reload(ctx context.Context) error {
 		return gr.err
 	}
 	n.LonLat = gr.g
+	n.RankIDs()
 	l.cur.Store(n)
 	l.st.log.Info("network loaded", "version", v, "pipes", topo.PipeID.Len(), "segments", n.NumSegments(), "elapsed", time.Since(start))
 	if l.OnReload != nil {
