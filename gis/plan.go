@@ -37,11 +37,14 @@ func SortIDs(ids []string) {
 // compares ranks, not strings.
 func names[C interface{ At(int) string }](all C, rank, idx []int32) []string {
 	ix := slices.Clone(idx)
-	slices.Sort(ix)
-	ix = slices.Compact(ix)
 	if rank != nil {
+		// Equal positions have equal ranks: sorted by rank, they are
+		// neighbours for Compact.
 		slices.SortFunc(ix, func(a, b int32) int { return cmp.Compare(rank[a], rank[b]) })
+	} else {
+		slices.Sort(ix)
 	}
+	ix = slices.Compact(ix)
 	out := make([]string, len(ix))
 	for k, i := range ix {
 		out[k] = all.At(int(i))
