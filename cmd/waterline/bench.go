@@ -161,7 +161,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	heldCtx, stopHeld := context.WithCancel(ctx)
 	defer stopHeld()
-	go jobs.RunHeld(heldCtx, 30*time.Second) //nolint:errcheck // returns when heldCtx ends
+	go jobs.RunHeld(heldCtx, heldPollEvery) //nolint:errcheck // returns when heldCtx ends
 	srv := web.New(web.Config{Store: st, Live: live, Tiles: tiles.New(pool, cfg.SRID, 64<<20),
 		Planner: planner, TZ: cfg.TZ, PlanSlots: spareProc(e.getenv)})
 	ln, err := net0()

@@ -38,6 +38,10 @@ func repairService(st *store.Store, live *store.Live, cfg *Config, log *slog.Log
 	return planner, jobs, nil
 }
 
+// heldPollEvery is how often Jobs.RunHeld reads the held valves again
+// without a notification (a backstop should one be lost).
+const heldPollEvery = 30 * time.Second
+
 // replicaName names this process in scheduled job runs: host and pid.
 func replicaName() string {
 	h, _ := os.Hostname()

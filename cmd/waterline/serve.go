@@ -64,7 +64,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Plans see the valves repair jobs hold closed from memory, kept
 	// current by notifications.
 	background.Go(func() {
-		jobs.RunHeld(bg, 30*time.Second) //nolint:errcheck // returns when bg ends
+		jobs.RunHeld(bg, heldPollEvery) //nolint:errcheck // returns when bg ends
 	})
 	patrolSvc, err := patrol.New(patrol.Config{Store: st, Live: live, Grades: cfg.Rules.Grades, Rules: cfg.Rules.Patrol,
 		TZ: cfg.TZ, Log: log, Replica: replicaName()})
