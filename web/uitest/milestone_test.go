@@ -4,20 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
 	"image/jpeg"
-	"image/png"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/waterline-gis/waterline/gis/tiles/tilestest"
-	"github.com/waterline-gis/waterline/repair"
 	"github.com/waterline-gis/waterline/web/auth"
 )
 
@@ -285,20 +279,9 @@ func TestRecordMilestoneViewer(t *testing.T) {
 	if _, err := s.users.AddUser(ctx, auth.NewUser{Name: "li", DisplayName: "查看员", Role: auth.Viewer, Password: "viewer-pass-2026"}); err != nil {
 		t.Fatal(err)
 	}
-	at := 0.5
-	jb, err := s.jobs.Open(ctx, repair.OpenRequest{Leak: repair.PlanRequest{Pipe: tilestest.HPipe(3, 5), At: &at}, By: "调度员",
-		Order: repair.WorkOrder{Source: "热线电话", Content: "路面冒水", Address: "解放路 11号"}}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := Open(t, s.url, Options{})
-	p.WaitFor(`!!document.querySelector('#login-form')`, 20*time.Second)
-	p.SetValue("#login-name", "li")
-	p.SetValue("#login-password", "viewer-pass-2026")
-	p.ClickOn("#login-submit")
-	p.WaitAfterNavigation(`window.__waterline && window.__waterline.ready === true`, 30*time.Second)
-	p.WaitIdle()
-	openDetail(p, jb.ID)
+	id := openJobInStore(t, s, tilestest.HPipe(3, 5))
+	p := signIn(t, s.url, "li", "viewer-pass-2026", Options{})
+	openDetail(p, id)
 	var n int
 	p.Eval(`document.querySelectorAll('#milestone-form, #milestone-record, #valve-fail-record, #milestone-none').length`, &n)
 	if n != 0 {
@@ -338,26 +321,11 @@ func TestCrewBoard(t *testing.T) {
 	if _, err := s.users.AddUser(ctx, auth.NewUser{Name: "zhao", DisplayName: "抢修班 赵", Role: auth.Crew, Password: "crew-pass-2026"}); err != nil {
 		t.Fatal(err)
 	}
-	open := func(pipe string) int64 {
-		at := 0.5
-		jb, err := s.jobs.Open(ctx, repair.OpenRequest{Leak: repair.PlanRequest{Pipe: pipe, At: &at}, By: "调度员",
-			Order: repair.WorkOrder{Source: "热线电话", Content: "路面冒水", Address: "解放路 11号"}}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return jb.ID
-	}
-	mine, other := open(tilestest.HPipe(3, 5)), open(tilestest.HPipe(8, 2))
+	mine, other := openJobInStore(t, s, tilestest.HPipe(3, 5)), openJobInStore(t, s, tilestest.HPipe(8, 2))
 	if _, err := s.users.SetCrew(ctx, mine, []string{"zhao"}, "调度员"); err != nil {
 		t.Fatal(err)
 	}
-	p := Open(t, s.url, Options{})
-	p.WaitFor(`!!document.querySelector('#login-form')`, 20*time.Second)
-	p.SetValue("#login-name", "zhao")
-	p.SetValue("#login-password", "crew-pass-2026")
-	p.ClickOn("#login-submit")
-	p.WaitAfterNavigation(`window.__waterline && window.__waterline.ready === true`, 30*time.Second)
-	p.WaitIdle()
+	p := signIn(t, s.url, "zhao", "crew-pass-2026", Options{})
 	openDetail(p, mine)
 	var listed []string
 	p.Eval(`[...document.querySelectorAll('#board-list [data-job-id]')].map(li => li.dataset.jobId)`, &listed)
@@ -383,23 +351,9 @@ func TestMilestonePhotoAndNotApplicable(t *testing.T) {
 	s := newSite(t)
 	id := openJobAPI(t, s, tilestest.HPipe(3, 7), 2*time.Hour,
 		"dispatched", "on_site", "barriers", "approved", "valves_closed")
-	// A 2400×1800 camera picture (PNG, several MB as pixels): larger than
-	// the 1600 px a side the photo is shrunk to.
-	img := image.NewRGBA(image.Rect(0, 0, 2400, 1800))
-	for y := 0; y < 1800; y++ {
-		for x := 0; x < 2400; x++ {
-			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8(x ^ y), 255})
-		}
-	}
-	path := filepath.Join(t.TempDir(), "site.png")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	// A 2400×1800 camera picture: larger than the 1600 px a side the photo
+	// is shrunk to.
+	path := pngFile(t, "site.png", 2400, 1800)
 
 	p := Open(t, s.url, Options{})
 	p.WaitReady()

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -303,27 +300,6 @@ func TestDueColoursFollowPatrolUpload(t *testing.T) {
 	noPageErrors(t, p)
 }
 
-// tinyPNG writes a small photo for the anomaly report.
-func tinyPNG(t *testing.T) string {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for x := range 64 {
-		for y := range 48 {
-			img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 5), 120, 255})
-		}
-	}
-	path := filepath.Join(t.TempDir(), "chamber.png")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	return path
-}
-
 // TestAnomalyReport: a manager finds a collapsed chamber, opens the report
 // (the 30-minute clock starts and counts down on screen), picks the type,
 // takes a photo and sends it; the API has the report, its photo and its
@@ -355,7 +331,7 @@ func TestAnomalyReport(t *testing.T) {
 		t.Errorf("types %v", types)
 	}
 	p.ClickOn(`#anomaly-types input[value="chamber_collapsed"]`)
-	p.SetFiles("#anomaly-photo", tinyPNG(t))
+	p.SetFiles("#anomaly-photo", pngFile(t, "chamber.png", 64, 48))
 	p.SetValue("#anomaly-note", "井盖下沉，井室塌陷")
 	p.WaitFor(`!document.querySelector('#anomaly-thumb').hidden`, 5*time.Second)
 	p.Screenshot("form")
@@ -833,13 +809,7 @@ func TestSignedInDistrictManager(t *testing.T) {
 	if _, err := s.patrol.Plan(ctx, patrol.PlanOptions{Day: s.patrol.Today(), District: "D1", Save: true, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	p := Open(t, s.url+"#patrol", Options{Width: 390, Height: 844, Mobile: true, Init: []string{FakeGeolocation}})
-	p.WaitFor(`!!document.querySelector('#login-form')`, 20*time.Second)
-	p.SetValue("#login-name", "wang")
-	p.SetValue("#login-password", "patrol-pass-2026")
-	p.ClickOn("#login-submit")
-	p.WaitAfterNavigation(`window.__waterline && window.__waterline.ready === true`, 30*time.Second)
-	p.WaitIdle()
+	p := signIn(t, s.url+"#patrol", "wang", "patrol-pass-2026", Options{Width: 390, Height: 844, Mobile: true, Init: []string{FakeGeolocation}})
 	p.WaitFor(`!!window.__waterline.route`, 20*time.Second)
 	var me struct {
 		Tabs    bool   `json:"tabs"`

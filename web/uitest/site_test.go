@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -134,4 +139,55 @@ func (s *site) call(t *testing.T, method, path string, body, out any) int {
 		}
 	}
 	return res.StatusCode
+}
+
+// signIn opens url (a page of the site) in a browser, signs in as name on
+// the sign-in page it is sent to and waits for the map UI to be ready.
+func signIn(t *testing.T, url, name, password string, o Options) *Page {
+	t.Helper()
+	p := Open(t, url, o)
+	p.WaitFor(`!!document.querySelector('#login-form')`, 20*time.Second)
+	p.SetValue("#login-name", name)
+	p.SetValue("#login-password", password)
+	p.ClickOn("#login-submit")
+	p.WaitAfterNavigation(`window.__waterline && window.__waterline.ready === true`, 30*time.Second)
+	p.WaitIdle()
+	return p
+}
+
+// openJobInStore opens an emergency repair job for a leak in the middle
+// of pipe through the site's repair.Jobs (no sign-in needed).
+func openJobInStore(t *testing.T, s *site, pipe string) int64 {
+	t.Helper()
+	at := 0.5
+	jb, err := s.jobs.Open(context.Background(), repair.OpenRequest{Leak: repair.PlanRequest{Pipe: pipe, At: &at}, By: "调度员",
+		Order: repair.WorkOrder{Source: "热线电话", Content: "路面冒水", Address: "解放路 11号"}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jb.ID
+}
+
+// pngFile writes a w×h picture (a busy pattern that does not compress
+// to nothing) as name in a temporary directory and returns its path.
+func pngFile(t *testing.T, name string, w, h int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8(x ^ y), 255})
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
